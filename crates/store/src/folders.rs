@@ -17,6 +17,15 @@ pub struct Folder {
     pub updated_by: String,
 }
 
+/// What `PUT /api/folders/:uid` may change.
+#[derive(Debug, Clone, Default)]
+pub struct FolderUpdate {
+    pub title: Option<String>,
+    pub new_uid: Option<String>,
+    pub version: Option<i64>,
+    pub overwrite: bool,
+}
+
 type FolderRow = (i64, i64, String, String, i64, i64, i64, String, String);
 
 const FOLDER_SELECT: &str =
@@ -117,12 +126,15 @@ impl Store {
         &self,
         org_id: i64,
         uid: &str,
-        new_title: Option<&str>,
-        new_uid: Option<&str>,
-        version: Option<i64>,
-        overwrite: bool,
+        change: FolderUpdate,
         actor: &str,
     ) -> StoreResult<Folder> {
+        let FolderUpdate {
+            title: new_title,
+            new_uid,
+            version,
+            overwrite,
+        } = change;
         let mut tx = self.begin_write().await?;
         let sql = format!("{FOLDER_SELECT} WHERE org_id = $1 AND uid = $2");
         let current: FolderRow = sqlx::query_as(&sql)
@@ -134,14 +146,14 @@ impl Store {
         if !overwrite && version != Some(current.version) {
             return Err(StoreError::VersionMismatch);
         }
-        let title = match new_title {
+        let title = match new_title.as_deref() {
             Some(t) => checked_title(t)?,
             None => current.title.clone(),
         };
         let target_uid = match new_uid.filter(|u| !u.is_empty()) {
             Some(u) => {
-                validate_uid(u)?;
-                u.to_string()
+                validate_uid(&u)?;
+                u
             }
             None => current.uid.clone(),
         };

@@ -21,7 +21,7 @@ pub use dashboards::{
     slugify, Dashboard, DashboardVersion, SaveDashboard, SavedDashboard, TagCount, VersionSummary,
 };
 pub use error::{StoreError, StoreResult};
-pub use folders::Folder;
+pub use folders::{Folder, FolderUpdate};
 pub use orgs::{Org, OrgMember};
 pub use search::{SearchHit, SearchHitKind, SearchQuery};
 pub use service_accounts::{ApiToken, ServiceAccount, TokenIdentity};

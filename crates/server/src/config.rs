@@ -1,0 +1,445 @@
+//! Settings: defaults, then a TOML file, then `PHAROS_<SECTION>_<KEY>` environment variables, then
+//! command-line flags. Every field has a doc comment; docs/configuration.md is checked against
+//! [`Settings::default`] by a test, so the two cannot drift.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub security: SecuritySettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address and port the HTTP server listens on.
+    pub listen: String,
+    /// The public URL users reach Pharos at; used for links and to mark cookies `Secure` when https.
+    pub root_url: String,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    pub max_body_bytes: u64,
+    /// Trust the first address of `X-Forwarded-For` as the client's (only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` for one node, `postgres://USER@HOST:PORT/DB` for replicas sharing state.
+    pub url: String,
+    /// Most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before the database counts as unavailable.
+    pub acquire_timeout: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    /// Login of the server admin created on first start.
+    pub admin_user: String,
+    /// Password of that admin on first start (a warning is logged while it is the default).
+    pub admin_password: String,
+    /// E-mail of that admin.
+    pub admin_email: String,
+    /// Key for encrypting secrets at rest; every replica of one database must share it.
+    pub secret_key: String,
+    /// Failed logins for one user (or, times four, from one address) within `login_failure_window`
+    /// before further attempts get 429.
+    pub login_max_failures: u32,
+    /// The window over which failed logins are counted.
+    pub login_failure_window: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// A session unused for this long is logged out.
+    pub session_inactive_lifetime: String,
+    /// A session older than this is logged out however active it is.
+    pub session_max_lifetime: String,
+    /// How often a session's token is replaced by a new one.
+    pub session_rotation_interval: String,
+    /// Name of the session cookie.
+    pub cookie_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` for a terminal, `json` for log shippers.
+    pub format: String,
+    /// A tracing filter, such as `info` or `pharos=debug,sqlx=warn`.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings {
+                listen: "0.0.0.0:3000".into(),
+                root_url: "http://localhost:3000/".into(),
+                max_body_bytes: 10 * 1024 * 1024,
+                trust_forwarded_for: false,
+            },
+            database: DatabaseSettings {
+                url: "sqlite://data/pharos.db".into(),
+                max_connections: 16,
+                acquire_timeout: "5s".into(),
+            },
+            security: SecuritySettings {
+                admin_user: "admin".into(),
+                admin_password: DEFAULT_ADMIN_PASSWORD.into(),
+                admin_email: "admin@localhost".into(),
+                secret_key: DEFAULT_SECRET_KEY.into(),
+                login_max_failures: 5,
+                login_failure_window: "5m".into(),
+            },
+            auth: AuthSettings {
+                session_inactive_lifetime: "7d".into(),
+                session_max_lifetime: "30d".into(),
+                session_rotation_interval: "10m".into(),
+                cookie_name: "pharos_session".into(),
+            },
+            log: LogSettings {
+                format: "text".into(),
+                level: "info".into(),
+            },
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Settings::default().server
+    }
+}
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Settings::default().database
+    }
+}
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Settings::default().security
+    }
+}
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Settings::default().auth
+    }
+}
+impl Default for LogSettings {
+    fn default() -> Self {
+        Settings::default().log
+    }
+}
+
+pub const DEFAULT_ADMIN_PASSWORD: &str = "admin";
+pub const DEFAULT_SECRET_KEY: &str = "pharos-default-secret-key-change-me";
+
+/// A setting that stops start-up; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {reason}")]
+pub struct SettingError {
+    pub name: String,
+    pub reason: String,
+}
+
+fn bad(name: &str, reason: impl Into<String>) -> SettingError {
+    SettingError {
+        name: name.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Settings after validation, with durations and addresses parsed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub raw: Settings,
+    pub listen: SocketAddr,
+    pub root_url: url::Url,
+    pub cookie_secure: bool,
+    pub acquire_timeout: Duration,
+    pub login_failure_window: Duration,
+    pub session_inactive_lifetime: Duration,
+    pub session_max_lifetime: Duration,
+    pub session_rotation_interval: Duration,
+}
+
+/// Flag values that override everything else (`None` when not given).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub log_format: Option<String>,
+}
+
+impl Settings {
+    /// Loads settings: defaults, then `file` (or `pharos.toml` when present and no file is named),
+    /// then the environment, then `overrides`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Settings, SettingError> {
+        let mut table = toml::Value::try_from(Settings::default())
+            .map_err(|e| bad("defaults", e.to_string()))?;
+        let default_file = Path::new("pharos.toml");
+        let file = file.or_else(|| default_file.exists().then_some(default_file));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| bad("--config", format!("cannot read {}: {e}", path.display())))?;
+            let from_file: toml::Value = toml::from_str(&text)
+                .map_err(|e| bad("--config", format!("{}: {}", path.display(), e.message())))?;
+            merge_file(&mut table, from_file)?;
+        }
+        for (key, value) in env {
+            if let Some(rest) = key.strip_prefix("PHAROS_") {
+                apply_env(&mut table, rest, &value)?;
+            }
+        }
+        let flags = [
+            ("server", "listen", &overrides.listen),
+            ("database", "url", &overrides.database_url),
+            ("log", "format", &overrides.log_format),
+        ];
+        for (section, key, value) in flags {
+            if let Some(value) = value {
+                set(&mut table, section, key, &format!("{section}.{key}"), value)?;
+            }
+        }
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| bad("settings", e.message().to_string()))
+    }
+
+    /// Checks every setting and parses the ones with structure.
+    pub fn validate(self) -> Result<Config, SettingError> {
+        let listen: SocketAddr = self
+            .server
+            .listen
+            .parse()
+            .map_err(|_| bad("server.listen", format!("{:?} is not an address:port", self.server.listen)))?;
+        let root_url = url::Url::parse(&self.server.root_url)
+            .map_err(|e| bad("server.root_url", format!("{:?}: {e}", self.server.root_url)))?;
+        if !matches!(root_url.scheme(), "http" | "https") {
+            return Err(bad("server.root_url", "must be an http:// or https:// URL"));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(bad("server.max_body_bytes", "must be at least 1024"));
+        }
+        let db = &self.database.url;
+        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+            return Err(bad("database.url", "must start with sqlite:// or postgres://"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be at least 1"));
+        }
+        if self.security.admin_user.trim().is_empty() {
+            return Err(bad("security.admin_user", "must not be empty"));
+        }
+        if self.security.admin_password.len() < 4 {
+            return Err(bad("security.admin_password", "must be at least 4 characters"));
+        }
+        if self.security.secret_key.len() < 16 {
+            return Err(bad("security.secret_key", "must be at least 16 characters"));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(bad("log.format", "must be text or json"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(bad("log.level", format!("{:?} is not a log filter", self.log.level)));
+        }
+        let cookie = &self.auth.cookie_name;
+        if cookie.is_empty() || !cookie.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(bad("auth.cookie_name", "must be letters, digits, - or _"));
+        }
+        Ok(Config {
+            cookie_secure: root_url.scheme() == "https",
+            listen,
+            root_url,
+            acquire_timeout: duration("database.acquire_timeout", &self.database.acquire_timeout)?,
+            login_failure_window: duration("security.login_failure_window", &self.security.login_failure_window)?,
+            session_inactive_lifetime: duration("auth.session_inactive_lifetime", &self.auth.session_inactive_lifetime)?,
+            session_max_lifetime: duration("auth.session_max_lifetime", &self.auth.session_max_lifetime)?,
+            session_rotation_interval: duration("auth.session_rotation_interval", &self.auth.session_rotation_interval)?,
+            raw: self,
+        })
+    }
+}
+
+fn duration(name: &str, text: &str) -> Result<Duration, SettingError> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| bad(name, format!("{text:?} is not a duration such as 30s, 10m or 7d: {e}")))?;
+    if d.is_zero() {
+        return Err(bad(name, "must be longer than zero"));
+    }
+    Ok(d)
+}
+
+/// Copies the file's values over the defaults, refusing unknown sections and keys by name.
+fn merge_file(table: &mut toml::Value, file: toml::Value) -> Result<(), SettingError> {
+    let toml::Value::Table(sections) = file else {
+        return Err(bad("--config", "must be a TOML table"));
+    };
+    for (section, values) in sections {
+        let toml::Value::Table(values) = values else {
+            return Err(bad(&section, "must be a [section]"));
+        };
+        for (key, value) in values {
+            let name = format!("{section}.{key}");
+            let slot = slot(table, &section, &key, &name)?;
+            if std::mem::discriminant(slot) != std::mem::discriminant(&value) {
+                return Err(bad(&name, format!("expected {}, got {}", slot.type_str(), value.type_str())));
+            }
+            *slot = value;
+        }
+    }
+    Ok(())
+}
+
+/// `SECTION_KEY=value` (the part after `PHAROS_`): the section is the first word.
+fn apply_env(table: &mut toml::Value, rest: &str, value: &str) -> Result<(), SettingError> {
+    let env_name = format!("PHAROS_{rest}");
+    let Some((section, key)) = rest.split_once('_') else {
+        return Err(bad(&env_name, "is not PHAROS_<SECTION>_<KEY>"));
+    };
+    set(
+        table,
+        &section.to_lowercase(),
+        &key.to_lowercase(),
+        &env_name,
+        value,
+    )
+}
+
+fn set(table: &mut toml::Value, section: &str, key: &str, name: &str, value: &str) -> Result<(), SettingError> {
+    let slot = slot(table, section, key, name)?;
+    *slot = match slot {
+        toml::Value::String(_) => toml::Value::String(value.to_string()),
+        toml::Value::Integer(_) => toml::Value::Integer(
+            value
+                .trim()
+                .parse()
+                .map_err(|_| bad(name, format!("expected an integer, got {value:?}")))?,
+        ),
+        toml::Value::Boolean(_) => toml::Value::Boolean(match value.trim().to_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => return Err(bad(name, format!("expected true or false, got {value:?}"))),
+        }),
+        other => return Err(bad(name, format!("cannot be set from text ({})", other.type_str()))),
+    };
+    Ok(())
+}
+
+fn slot<'a>(
+    table: &'a mut toml::Value,
+    section: &str,
+    key: &str,
+    name: &str,
+) -> Result<&'a mut toml::Value, SettingError> {
+    table
+        .get_mut(section)
+        .ok_or_else(|| bad(name, format!("unknown section [{section}]")))?
+        .get_mut(key)
+        .ok_or_else(|| bad(name, format!("unknown setting {key:?} in [{section}]")))
+}
+
+impl Settings {
+    /// Every setting as `section.key = default`, in declaration order (for the docs check).
+    pub fn documented_defaults() -> Vec<(String, String)> {
+        let table = toml::Value::try_from(Settings::default()).expect("defaults serialize");
+        let mut out = Vec::new();
+        if let toml::Value::Table(sections) = table {
+            for (section, values) in sections {
+                if let toml::Value::Table(values) = values {
+                    for (key, value) in values {
+                        out.push((format!("{section}.{key}"), value.to_string()));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = std::env::temp_dir().join(format!("pharos-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:4000\"\n[database]\nmax_connections = 3\n").unwrap();
+        let s = Settings::load(
+            Some(&file),
+            env(&[("PHAROS_DATABASE_MAX_CONNECTIONS", "7"), ("OTHER", "x")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:4000");
+        assert_eq!(s.database.max_connections, 7);
+        let s = Settings::load(
+            Some(&file),
+            env(&[("PHAROS_SERVER_LISTEN", "127.0.0.1:5000")]),
+            &Overrides {
+                listen: Some("127.0.0.1:6000".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:6000");
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let err = Settings::load(None, env(&[("PHAROS_DATABASE_MAX_CONNECTIONS", "many")]), &Overrides::default())
+            .unwrap_err();
+        assert_eq!(err.name, "PHAROS_DATABASE_MAX_CONNECTIONS");
+        let err = Settings::load(None, env(&[("PHAROS_SERVER_LISTN", "x")]), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("listn"), "{err}");
+        let mut s = Settings::default();
+        s.server.listen = "nowhere".into();
+        assert_eq!(s.validate().unwrap_err().name, "server.listen");
+        let mut s = Settings::default();
+        s.auth.session_max_lifetime = "forever".into();
+        assert_eq!(s.validate().unwrap_err().name, "auth.session_max_lifetime");
+        let mut s = Settings::default();
+        s.database.url = "mysql://x".into();
+        assert_eq!(s.validate().unwrap_err().name, "database.url");
+    }
+
+    #[test]
+    fn https_root_url_makes_cookies_secure() {
+        let mut s = Settings::default();
+        assert!(!s.clone().validate().unwrap().cookie_secure);
+        s.server.root_url = "https://dash.example.com/".into();
+        assert!(s.validate().unwrap().cookie_secure);
+    }
+
+    #[test]
+    fn every_setting_is_documented_with_its_default() {
+        let doc = include_str!("../../../docs/configuration.md");
+        for (name, default) in Settings::documented_defaults() {
+            assert!(doc.contains(&format!("`{name}`")), "docs/configuration.md lacks `{name}`");
+            assert!(doc.contains(&format!("`{default}`")), "docs/configuration.md lacks the default `{default}` of {name}");
+        }
+    }
+}

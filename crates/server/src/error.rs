@@ -1,0 +1,124 @@
+//! The API's one error envelope: `{"message": ..., "status": ...}` with an HTTP status. Only this module
+//! maps errors to HTTP; internal detail goes to the log, never to the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use pharos_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Grafana's machine-readable word for some errors (`version-mismatch`, `name-exists`, ...).
+    pub status_word: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+            status_word: None,
+        }
+    }
+
+    pub fn with_status_word(mut self, word: &'static str) -> Self {
+        self.status_word = Some(word);
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message).with_status_word("not-found")
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    }
+
+    /// Maps a store error, naming the entity (`what`) in not-found and already-exists messages.
+    pub fn from_store(err: StoreError, what: &str) -> Self {
+        match err {
+            StoreError::NotFound => Self::not_found(format!("{what} not found")),
+            StoreError::AlreadyExists => Self::conflict(format!("{what} already exists")),
+            StoreError::Invalid(message) => Self::bad_request(message),
+            StoreError::VersionMismatch => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!("The {} has been changed by someone else", what.to_lowercase()),
+            )
+            .with_status_word("version-mismatch"),
+            StoreError::NameExists => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!("A {} with the same name in the folder already exists", what.to_lowercase()),
+            )
+            .with_status_word("name-exists"),
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                Self::unavailable("The database is unavailable; try again shortly")
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        ApiError::from_store(err, "Resource")
+    }
+}
+
+/// `result.or_api("Dashboard")?` in handlers.
+pub trait StoreContext<T> {
+    fn or_api(self, what: &str) -> Result<T, ApiError>;
+}
+
+impl<T> StoreContext<T> for Result<T, StoreError> {
+    fn or_api(self, what: &str) -> Result<T, ApiError> {
+        self.map_err(|e| ApiError::from_store(e, what))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            message: &self.message,
+            status: self.status_word,
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

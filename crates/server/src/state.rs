@@ -1,0 +1,55 @@
+//! What every handler shares. Nothing here is durable: all state that matters is in the database.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use pharos_store::Store;
+
+use crate::auth::password::PasswordVerifier;
+use crate::config::Config;
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub passwords: PasswordVerifier,
+    /// Set on SIGTERM: `/readyz` answers 503 so balancers stop sending new requests.
+    pub draining: AtomicBool,
+    /// Set once `/readyz` has seen every migration applied (they are never unapplied).
+    pub migrations_ok: AtomicBool,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config, metrics: Metrics) -> Self {
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            metrics,
+            passwords: PasswordVerifier::new(),
+            draining: AtomicBool::new(false),
+            migrations_ok: AtomicBool::new(false),
+            started: Instant::now(),
+        }))
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.draining.load(Ordering::Relaxed)
+    }
+
+    pub fn start_draining(&self) {
+        self.0.draining.store(true, Ordering::Relaxed);
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
