@@ -225,13 +225,18 @@ impl Settings {
 
     /// Checks every setting and parses the ones with structure.
     pub fn validate(self) -> Result<Config, SettingError> {
-        let listen: SocketAddr = self
-            .server
-            .listen
-            .parse()
-            .map_err(|_| bad("server.listen", format!("{:?} is not an address:port", self.server.listen)))?;
-        let root_url = url::Url::parse(&self.server.root_url)
-            .map_err(|e| bad("server.root_url", format!("{:?}: {e}", self.server.root_url)))?;
+        let listen: SocketAddr = self.server.listen.parse().map_err(|_| {
+            bad(
+                "server.listen",
+                format!("{:?} is not an address:port", self.server.listen),
+            )
+        })?;
+        let root_url = url::Url::parse(&self.server.root_url).map_err(|e| {
+            bad(
+                "server.root_url",
+                format!("{:?}: {e}", self.server.root_url),
+            )
+        })?;
         if !matches!(root_url.scheme(), "http" | "https") {
             return Err(bad("server.root_url", "must be an http:// or https:// URL"));
         }
@@ -239,8 +244,14 @@ impl Settings {
             return Err(bad("server.max_body_bytes", "must be at least 1024"));
         }
         let db = &self.database.url;
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-            return Err(bad("database.url", "must start with sqlite:// or postgres://"));
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "database.url",
+                "must start with sqlite:// or postgres://",
+            ));
         }
         if self.database.max_connections == 0 {
             return Err(bad("database.max_connections", "must be at least 1"));
@@ -249,7 +260,10 @@ impl Settings {
             return Err(bad("security.admin_user", "must not be empty"));
         }
         if self.security.admin_password.len() < 4 {
-            return Err(bad("security.admin_password", "must be at least 4 characters"));
+            return Err(bad(
+                "security.admin_password",
+                "must be at least 4 characters",
+            ));
         }
         if self.security.secret_key.len() < 16 {
             return Err(bad("security.secret_key", "must be at least 16 characters"));
@@ -258,10 +272,17 @@ impl Settings {
             return Err(bad("log.format", "must be text or json"));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
-            return Err(bad("log.level", format!("{:?} is not a log filter", self.log.level)));
+            return Err(bad(
+                "log.level",
+                format!("{:?} is not a log filter", self.log.level),
+            ));
         }
         let cookie = &self.auth.cookie_name;
-        if cookie.is_empty() || !cookie.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if cookie.is_empty()
+            || !cookie
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(bad("auth.cookie_name", "must be letters, digits, - or _"));
         }
         Ok(Config {
@@ -269,18 +290,34 @@ impl Settings {
             listen,
             root_url,
             acquire_timeout: duration("database.acquire_timeout", &self.database.acquire_timeout)?,
-            login_failure_window: duration("security.login_failure_window", &self.security.login_failure_window)?,
-            session_inactive_lifetime: duration("auth.session_inactive_lifetime", &self.auth.session_inactive_lifetime)?,
-            session_max_lifetime: duration("auth.session_max_lifetime", &self.auth.session_max_lifetime)?,
-            session_rotation_interval: duration("auth.session_rotation_interval", &self.auth.session_rotation_interval)?,
+            login_failure_window: duration(
+                "security.login_failure_window",
+                &self.security.login_failure_window,
+            )?,
+            session_inactive_lifetime: duration(
+                "auth.session_inactive_lifetime",
+                &self.auth.session_inactive_lifetime,
+            )?,
+            session_max_lifetime: duration(
+                "auth.session_max_lifetime",
+                &self.auth.session_max_lifetime,
+            )?,
+            session_rotation_interval: duration(
+                "auth.session_rotation_interval",
+                &self.auth.session_rotation_interval,
+            )?,
             raw: self,
         })
     }
 }
 
 fn duration(name: &str, text: &str) -> Result<Duration, SettingError> {
-    let d = humantime::parse_duration(text)
-        .map_err(|e| bad(name, format!("{text:?} is not a duration such as 30s, 10m or 7d: {e}")))?;
+    let d = humantime::parse_duration(text).map_err(|e| {
+        bad(
+            name,
+            format!("{text:?} is not a duration such as 30s, 10m or 7d: {e}"),
+        )
+    })?;
     if d.is_zero() {
         return Err(bad(name, "must be longer than zero"));
     }
@@ -300,7 +337,10 @@ fn merge_file(table: &mut toml::Value, file: toml::Value) -> Result<(), SettingE
             let name = format!("{section}.{key}");
             let slot = slot(table, &section, &key, &name)?;
             if std::mem::discriminant(slot) != std::mem::discriminant(&value) {
-                return Err(bad(&name, format!("expected {}, got {}", slot.type_str(), value.type_str())));
+                return Err(bad(
+                    &name,
+                    format!("expected {}, got {}", slot.type_str(), value.type_str()),
+                ));
             }
             *slot = value;
         }
@@ -323,7 +363,13 @@ fn apply_env(table: &mut toml::Value, rest: &str, value: &str) -> Result<(), Set
     )
 }
 
-fn set(table: &mut toml::Value, section: &str, key: &str, name: &str, value: &str) -> Result<(), SettingError> {
+fn set(
+    table: &mut toml::Value,
+    section: &str,
+    key: &str,
+    name: &str,
+    value: &str,
+) -> Result<(), SettingError> {
     let slot = slot(table, section, key, name)?;
     *slot = match slot {
         toml::Value::String(_) => toml::Value::String(value.to_string()),
@@ -333,12 +379,19 @@ fn set(table: &mut toml::Value, section: &str, key: &str, name: &str, value: &st
                 .parse()
                 .map_err(|_| bad(name, format!("expected an integer, got {value:?}")))?,
         ),
-        toml::Value::Boolean(_) => toml::Value::Boolean(match value.trim().to_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => true,
-            "false" | "0" | "no" | "off" => false,
-            _ => return Err(bad(name, format!("expected true or false, got {value:?}"))),
-        }),
-        other => return Err(bad(name, format!("cannot be set from text ({})", other.type_str()))),
+        toml::Value::Boolean(_) => {
+            toml::Value::Boolean(match value.trim().to_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => return Err(bad(name, format!("expected true or false, got {value:?}"))),
+            })
+        }
+        other => {
+            return Err(bad(
+                name,
+                format!("cannot be set from text ({})", other.type_str()),
+            ))
+        }
     };
     Ok(())
 }
@@ -379,7 +432,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -387,7 +443,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pharos-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("p.toml");
-        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:4000\"\n[database]\nmax_connections = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "[server]\nlisten = \"127.0.0.1:4000\"\n[database]\nmax_connections = 3\n",
+        )
+        .unwrap();
         let s = Settings::load(
             Some(&file),
             env(&[("PHAROS_DATABASE_MAX_CONNECTIONS", "7"), ("OTHER", "x")]),
@@ -410,10 +470,19 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
-        let err = Settings::load(None, env(&[("PHAROS_DATABASE_MAX_CONNECTIONS", "many")]), &Overrides::default())
-            .unwrap_err();
+        let err = Settings::load(
+            None,
+            env(&[("PHAROS_DATABASE_MAX_CONNECTIONS", "many")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.name, "PHAROS_DATABASE_MAX_CONNECTIONS");
-        let err = Settings::load(None, env(&[("PHAROS_SERVER_LISTN", "x")]), &Overrides::default()).unwrap_err();
+        let err = Settings::load(
+            None,
+            env(&[("PHAROS_SERVER_LISTN", "x")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("listn"), "{err}");
         let mut s = Settings::default();
         s.server.listen = "nowhere".into();
@@ -438,8 +507,14 @@ mod tests {
     fn every_setting_is_documented_with_its_default() {
         let doc = include_str!("../../../docs/configuration.md");
         for (name, default) in Settings::documented_defaults() {
-            assert!(doc.contains(&format!("`{name}`")), "docs/configuration.md lacks `{name}`");
-            assert!(doc.contains(&format!("`{default}`")), "docs/configuration.md lacks the default `{default}` of {name}");
+            assert!(
+                doc.contains(&format!("`{name}`")),
+                "docs/configuration.md lacks `{name}`"
+            );
+            assert!(
+                doc.contains(&format!("`{default}`")),
+                "docs/configuration.md lacks the default `{default}` of {name}"
+            );
         }
     }
 }

@@ -68,12 +68,18 @@ impl ApiError {
             StoreError::Invalid(message) => Self::bad_request(message),
             StoreError::VersionMismatch => Self::new(
                 StatusCode::PRECONDITION_FAILED,
-                format!("The {} has been changed by someone else", what.to_lowercase()),
+                format!(
+                    "The {} has been changed by someone else",
+                    what.to_lowercase()
+                ),
             )
             .with_status_word("version-mismatch"),
             StoreError::NameExists => Self::new(
                 StatusCode::PRECONDITION_FAILED,
-                format!("A {} with the same name in the folder already exists", what.to_lowercase()),
+                format!(
+                    "A {} with the same name in the folder already exists",
+                    what.to_lowercase()
+                ),
             )
             .with_status_word("name-exists"),
             StoreError::Unavailable(e) => {

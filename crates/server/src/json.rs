@@ -25,7 +25,10 @@ where
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large")
             } else {
-                ApiError::bad_request(format!("Cannot read the request body: {}", rejection.body_text()))
+                ApiError::bad_request(format!(
+                    "Cannot read the request body: {}",
+                    rejection.body_text()
+                ))
             }
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -34,7 +37,9 @@ where
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| match e.classify() {
-                serde_json::error::Category::Data => ApiError::bad_request(format!("Invalid request body: {e}")),
+                serde_json::error::Category::Data => {
+                    ApiError::bad_request(format!("Invalid request body: {e}"))
+                }
                 _ => ApiError::bad_request(format!("Malformed JSON: {e}")),
             })
     }
@@ -47,7 +52,10 @@ pub struct RawJson(pub String);
 impl IntoResponse for RawJson {
     fn into_response(self) -> Response {
         (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             self.0,
         )
             .into_response()

@@ -28,9 +28,15 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     .await
     .map_err(|e| match e {
         StoreError::Config(msg) => anyhow::anyhow!("invalid setting database.url: {msg}"),
-        other => anyhow::anyhow!("cannot open the database ({}): {other}", redact(&config.raw.database.url)),
+        other => anyhow::anyhow!(
+            "cannot open the database ({}): {other}",
+            redact(&config.raw.database.url)
+        ),
     })?;
-    let report = store.migrate().await.context("applying database migrations")?;
+    let report = store
+        .migrate()
+        .await
+        .context("applying database migrations")?;
     if report.applied.is_empty() {
         tracing::info!(versions = report.total, "database schema is current");
     } else {
@@ -112,10 +118,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "pharos is ready"
     );
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal(state))
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal(state))
+    .await
+    .context("serving HTTP")?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

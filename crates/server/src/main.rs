@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use pharos_server::config::{Overrides, Settings};
 
 #[derive(Parser)]
-#[command(name = "pharos", version, about = "A highly available, Grafana-compatible dashboard server")]
+#[command(
+    name = "pharos",
+    version,
+    about = "A highly available, Grafana-compatible dashboard server"
+)]
 struct Cli {
     /// Settings file (TOML). Default: pharos.toml in the working directory, when present.
     #[arg(long, global = true, value_name = "FILE")]
@@ -56,7 +60,9 @@ fn main() -> std::process::ExitCode {
         database_url: cli.database_url.clone(),
         log_format: cli.log_format.clone(),
     };
-    let config = match Settings::load(cli.config.as_deref(), std::env::vars(), &overrides).and_then(Settings::validate) {
+    let config = match Settings::load(cli.config.as_deref(), std::env::vars(), &overrides)
+        .and_then(Settings::validate)
+    {
         Ok(config) => config,
         Err(e) => {
             eprintln!("pharos: {e}");
@@ -64,7 +70,10 @@ fn main() -> std::process::ExitCode {
         }
     };
     pharos_server::telemetry::init_logging(&config.raw.log.format, &config.raw.log.level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("pharos: cannot start the runtime: {e}");
@@ -90,7 +99,10 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn reset_admin_password(config: pharos_server::config::Config, password: Option<String>) -> anyhow::Result<()> {
+async fn reset_admin_password(
+    config: pharos_server::config::Config,
+    password: Option<String>,
+) -> anyhow::Result<()> {
     let password = match password {
         Some(p) => p,
         None => {
@@ -98,12 +110,18 @@ async fn reset_admin_password(config: pharos_server::config::Config, password: O
                 eprint!("New password for {}: ", config.raw.security.admin_user);
             }
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password")?;
             line.trim_end_matches(['\n', '\r']).to_string()
         }
     };
     if password.chars().count() < pharos_server::auth::password::MIN_PASSWORD_LEN {
-        anyhow::bail!("the password must be at least {} characters", pharos_server::auth::password::MIN_PASSWORD_LEN);
+        anyhow::bail!(
+            "the password must be at least {} characters",
+            pharos_server::auth::password::MIN_PASSWORD_LEN
+        );
     }
     let store = pharos_server::open_store(&config).await?;
     let user = store
@@ -112,6 +130,9 @@ async fn reset_admin_password(config: pharos_server::config::Config, password: O
         .with_context(|| format!("finding user {}", config.raw.security.admin_user))?;
     let hash = pharos_server::auth::password::hash_password(&password).await?;
     store.set_user_password(user.id, &hash).await?;
-    println!("Password of {} changed; its sessions are revoked.", user.login);
+    println!(
+        "Password of {} changed; its sessions are revoked.",
+        user.login
+    );
     Ok(())
 }

@@ -32,9 +32,15 @@ pub fn reported_version() -> String {
 /// Starts the global subscriber: text or JSON lines on stderr.
 pub fn init_logging(format: &str, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if format == "json" {
-        builder.json().flatten_event(true).with_current_span(false).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init()
     } else {
         builder.compact().try_init()
     };
@@ -83,7 +89,9 @@ impl Metrics {
             requests.clone(),
         );
         let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
         });
         registry.register_with_unit(
             "http_request_duration",
@@ -92,7 +100,11 @@ impl Metrics {
             durations.clone(),
         );
         let in_flight = Gauge::default();
-        registry.register("http_requests_in_flight", "HTTP requests being answered now", in_flight.clone());
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests being answered now",
+            in_flight.clone(),
+        );
         let pool = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "db_pool_connections",
@@ -101,7 +113,11 @@ impl Metrics {
         );
         let max: Gauge<i64, AtomicI64> = Gauge::default();
         max.set(i64::from(pool_max));
-        registry.register("db_pool_max_connections", "Most connections the pool may open", max.clone());
+        registry.register(
+            "db_pool_max_connections",
+            "Most connections the pool may open",
+            max.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -109,7 +125,11 @@ impl Metrics {
                 commit: COMMIT.into(),
             })
             .set(1);
-        registry.register("build_info", "Always 1; labels say which build is running", build);
+        registry.register(
+            "build_info",
+            "Always 1; labels say which build is running",
+            build,
+        );
         Metrics {
             registry,
             requests,
@@ -138,7 +158,9 @@ impl Metrics {
 
     fn encode(&self, pool_size: u32, pool_idle: usize) -> String {
         let idle = pool_idle as i64;
-        self.pool.get_or_create(&PoolLabels { state: "idle" }).set(idle);
+        self.pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(idle);
         self.pool
             .get_or_create(&PoolLabels { state: "in_use" })
             .set(i64::from(pool_size) - idle);
@@ -192,7 +214,9 @@ pub async fn observe_requests(State(state): State<AppState>, req: Request, next:
     state.metrics.in_flight.dec();
     let status = response.status();
     let seconds = started.elapsed().as_secs_f64();
-    state.metrics.observe(&route, &method, status.as_u16(), seconds);
+    state
+        .metrics
+        .observe(&route, &method, status.as_u16(), seconds);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }
@@ -213,5 +237,6 @@ pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response 
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(panic = detail, "handler panicked");
-    crate::error::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").into_response()
+    crate::error::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+        .into_response()
 }

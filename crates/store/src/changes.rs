@@ -47,14 +47,16 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, org_id, entity, entity_key, action, created_at)| Change {
-                id,
-                org_id,
-                entity,
-                entity_key,
-                action,
-                created_at,
-            })
+            .map(
+                |(id, org_id, entity, entity_key, action, created_at)| Change {
+                    id,
+                    org_id,
+                    entity,
+                    entity_key,
+                    action,
+                    created_at,
+                },
+            )
             .collect())
     }
 }

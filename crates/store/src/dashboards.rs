@@ -111,7 +111,9 @@ pub(crate) fn validate_uid(uid: &str) -> StoreResult<()> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(StoreError::Invalid("uid contains illegal characters".into()));
+        return Err(StoreError::Invalid(
+            "uid contains illegal characters".into(),
+        ));
     }
     Ok(())
 }
@@ -147,9 +149,15 @@ fn read_fields(dashboard: &Map<String, Value>) -> StoreResult<DashboardFields> {
     let title = match dashboard.get("title") {
         Some(Value::String(t)) if !t.trim().is_empty() => t.trim().to_string(),
         Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(StoreError::Invalid("Dashboard title cannot be empty".into()))
+            return Err(StoreError::Invalid(
+                "Dashboard title cannot be empty".into(),
+            ))
         }
-        Some(_) => return Err(StoreError::Invalid("Dashboard title must be a string".into())),
+        Some(_) => {
+            return Err(StoreError::Invalid(
+                "Dashboard title must be a string".into(),
+            ))
+        }
     };
     let id = match dashboard.get("id") {
         None | Some(Value::Null) => None,
@@ -226,14 +234,15 @@ type DashboardRow = (
 );
 
 /// `$1` is the user whose star is reported (-1 for none).
-const DASHBOARD_SELECT: &str = "SELECT d.id, d.org_id, d.uid, d.title, d.slug, d.folder_id, f.uid, f.title, d.version, \
+const DASHBOARD_SELECT: &str =
+    "SELECT d.id, d.org_id, d.uid, d.title, d.slug, d.folder_id, f.uid, f.title, d.version, \
             d.tags, d.data, d.created, d.updated, d.created_by, d.updated_by, s.user_id \
      FROM dashboards d LEFT JOIN folders f ON f.id = d.folder_id \
      LEFT JOIN stars s ON s.dashboard_id = d.id AND s.user_id = $1";
 
 fn dashboard_from_row(r: DashboardRow) -> StoreResult<Dashboard> {
-    let tags: Vec<String> =
-        serde_json::from_str(&r.9).map_err(|e| StoreError::Corrupt(format!("tags of {}: {e}", r.2)))?;
+    let tags: Vec<String> = serde_json::from_str(&r.9)
+        .map_err(|e| StoreError::Corrupt(format!("tags of {}: {e}", r.2)))?;
     Ok(Dashboard {
         id: r.0,
         org_id: r.1,
@@ -285,22 +294,26 @@ impl Store {
         let by_id: Option<ExistingRow> = match fields.id {
             None => None,
             Some(id) => Some(
-                sqlx::query_as("SELECT id, uid, version FROM dashboards WHERE org_id = $1 AND id = $2")
-                    .bind(org_id)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound)?,
+                sqlx::query_as(
+                    "SELECT id, uid, version FROM dashboards WHERE org_id = $1 AND id = $2",
+                )
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?,
             ),
         };
         let by_uid: Option<ExistingRow> = match &fields.uid {
             None => None,
             Some(uid) => {
-                sqlx::query_as("SELECT id, uid, version FROM dashboards WHERE org_id = $1 AND uid = $2")
-                    .bind(org_id)
-                    .bind(uid.clone())
-                    .fetch_optional(&mut *tx)
-                    .await?
+                sqlx::query_as(
+                    "SELECT id, uid, version FROM dashboards WHERE org_id = $1 AND uid = $2",
+                )
+                .bind(org_id)
+                .bind(uid.clone())
+                .fetch_optional(&mut *tx)
+                .await?
             }
         };
         if let (Some(a), Some(b)) = (&by_id, &by_uid) {
@@ -310,7 +323,9 @@ impl Store {
                 ));
             }
         }
-        let mut existing = by_id.or(by_uid).map(|(id, uid, version)| Existing { id, uid, version });
+        let mut existing = by_id
+            .or(by_uid)
+            .map(|(id, uid, version)| Existing { id, uid, version });
         if let Some(found) = &existing {
             if !overwrite && fields.version != Some(found.version) {
                 return Err(StoreError::VersionMismatch);
@@ -371,8 +386,18 @@ impl Store {
                     .bind(found.id)
                     .execute(&mut *tx)
                     .await?;
-                self.insert_version(&mut tx, found.id, version, found.version, restored_from, &message, data, now, &actor)
-                    .await?;
+                self.insert_version(
+                    &mut tx,
+                    found.id,
+                    version,
+                    found.version,
+                    restored_from,
+                    &message,
+                    data,
+                    now,
+                    &actor,
+                )
+                .await?;
                 (found.id, found.uid.clone(), version, found.version)
             }
             None => {
@@ -402,8 +427,18 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                self.insert_version(&mut tx, id, 1, 0, restored_from, &message, data, now, &actor)
-                    .await?;
+                self.insert_version(
+                    &mut tx,
+                    id,
+                    1,
+                    0,
+                    restored_from,
+                    &message,
+                    data,
+                    now,
+                    &actor,
+                )
+                .await?;
                 (id, uid, 1, 0)
             }
         };
@@ -414,7 +449,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let action = if parent_version == 0 { "create" } else { "update" };
+        let action = if parent_version == 0 {
+            "create"
+        } else {
+            "update"
+        };
         record(&mut tx, org_id, "dashboard", &uid, action).await?;
         tx.commit().await?;
         Ok(SavedDashboard {
@@ -463,7 +502,12 @@ impl Store {
     }
 
     /// The dashboard with `is_starred` for `viewer`: one query, as `GET /api/dashboards/uid` runs it.
-    pub async fn dashboard_for_viewer(&self, org_id: i64, uid: &str, viewer: Option<i64>) -> StoreResult<Dashboard> {
+    pub async fn dashboard_for_viewer(
+        &self,
+        org_id: i64,
+        uid: &str,
+        viewer: Option<i64>,
+    ) -> StoreResult<Dashboard> {
         let sql = format!("{DASHBOARD_SELECT} WHERE d.org_id = $2 AND d.uid = $3");
         let row: DashboardRow = sqlx::query_as(&sql)
             .bind(viewer.unwrap_or(-1))
@@ -488,12 +532,13 @@ impl Store {
     /// Deletes a dashboard with its versions, tags and stars; returns its id and title.
     pub async fn delete_dashboard(&self, org_id: i64, uid: &str) -> StoreResult<(i64, String)> {
         let mut tx = self.begin_write().await?;
-        let row: Option<(i64, String)> =
-            sqlx::query_as("DELETE FROM dashboards WHERE org_id = $1 AND uid = $2 RETURNING id, title")
-                .bind(org_id)
-                .bind(uid.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "DELETE FROM dashboards WHERE org_id = $1 AND uid = $2 RETURNING id, title",
+        )
+        .bind(org_id)
+        .bind(uid.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
         let (id, title) = row.ok_or(StoreError::NotFound)?;
         record(&mut tx, org_id, "dashboard", uid, "delete").await?;
         tx.commit().await?;
@@ -535,7 +580,12 @@ impl Store {
     }
 
     /// One version of the dashboard, by version number.
-    pub async fn dashboard_version(&self, org_id: i64, uid: &str, version: i64) -> StoreResult<DashboardVersion> {
+    pub async fn dashboard_version(
+        &self,
+        org_id: i64,
+        uid: &str,
+        version: i64,
+    ) -> StoreResult<DashboardVersion> {
         let dashboard_id = self.dashboard_id_by_uid(org_id, uid).await?;
         let r: (i64, i64, i64, i64, i64, i64, String, String, String) = sqlx::query_as(
             "SELECT id, dashboard_id, parent_version, restored_from, version, created, created_by, message, data \
@@ -613,18 +663,20 @@ impl Store {
     /// Stars the dashboard for the user; starring twice is not an error.
     pub async fn star_dashboard(&self, user_id: i64, org_id: i64, uid: &str) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let dashboard_id: i64 = sqlx::query_scalar("SELECT id FROM dashboards WHERE org_id = $1 AND uid = $2")
-            .bind(org_id)
-            .bind(uid.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let already: Option<i64> =
-            sqlx::query_scalar("SELECT user_id FROM stars WHERE user_id = $1 AND dashboard_id = $2")
-                .bind(user_id)
-                .bind(dashboard_id)
+        let dashboard_id: i64 =
+            sqlx::query_scalar("SELECT id FROM dashboards WHERE org_id = $1 AND uid = $2")
+                .bind(org_id)
+                .bind(uid.to_string())
                 .fetch_optional(&mut *tx)
-                .await?;
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let already: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM stars WHERE user_id = $1 AND dashboard_id = $2",
+        )
+        .bind(user_id)
+        .bind(dashboard_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if already.is_none() {
             sqlx::query("INSERT INTO stars (user_id, dashboard_id) VALUES ($1, $2)")
                 .bind(user_id)
@@ -670,10 +722,12 @@ impl Store {
     }
 
     pub async fn count_dashboards(&self, org_id: i64) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM dashboards WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_one(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM dashboards WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 }
 
@@ -702,7 +756,9 @@ mod tests {
     #[test]
     fn uid_rules() {
         assert!(validate_uid(&"a".repeat(40)).is_ok());
-        assert!(matches!(validate_uid(&"a".repeat(41)), Err(StoreError::Invalid(m)) if m.contains("40")));
+        assert!(
+            matches!(validate_uid(&"a".repeat(41)), Err(StoreError::Invalid(m)) if m.contains("40"))
+        );
         assert!(validate_uid("a b").is_err());
         assert!(validate_uid("ok-uid_1").is_ok());
     }
@@ -713,7 +769,10 @@ mod tests {
         assert!(read_fields(&json(r#"{"title":" "}"#)).is_err());
         assert!(read_fields(&json(r#"{"title":5}"#)).is_err());
         assert!(read_fields(&json(r#"{"title":"x","uid":7}"#)).is_err());
-        let f = read_fields(&json(r#"{"title":"x","id":null,"uid":"","version":3,"tags":["b","a","b",1]}"#)).unwrap();
+        let f = read_fields(&json(
+            r#"{"title":"x","id":null,"uid":"","version":3,"tags":["b","a","b",1]}"#,
+        ))
+        .unwrap();
         assert_eq!((f.id, f.uid, f.version), (None, None, Some(3)));
         assert_eq!(f.tags, vec!["a", "b"]);
     }

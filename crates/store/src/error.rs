@@ -60,7 +60,9 @@ impl From<sqlx::Error> for StoreError {
 fn is_transient_code(code: Option<&str>) -> bool {
     matches!(
         code,
-        Some("57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "5" | "6" | "517")
+        Some(
+            "57P01" | "57P02" | "57P03" | "53300" | "08000" | "08003" | "08006" | "5" | "6" | "517"
+        )
     )
 }
 

@@ -109,8 +109,15 @@ impl Store {
     }
 
     /// Folders of the org by title.
-    pub async fn list_folders(&self, org_id: i64, limit: i64, offset: i64) -> StoreResult<Vec<Folder>> {
-        let sql = format!("{FOLDER_SELECT} WHERE org_id = $1 ORDER BY lower(title), id LIMIT $2 OFFSET $3");
+    pub async fn list_folders(
+        &self,
+        org_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<Folder>> {
+        let sql = format!(
+            "{FOLDER_SELECT} WHERE org_id = $1 ORDER BY lower(title), id LIMIT $2 OFFSET $3"
+        );
         let rows: Vec<FolderRow> = sqlx::query_as(&sql)
             .bind(org_id)
             .bind(limit)

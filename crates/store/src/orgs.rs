@@ -82,7 +82,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_org_member_role(&self, org_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
+    pub async fn set_org_member_role(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        role: Role,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE org_users SET role = $1, updated = $2 WHERE org_id = $3 AND user_id = $4",

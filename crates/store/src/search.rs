@@ -65,7 +65,12 @@ impl Store {
         let limit = q.limit.clamp(1, 5000);
         let offset = (q.page.max(1) - 1).saturating_mul(limit);
         let wanted = offset + limit;
-        let pattern = q.query.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(like_pattern);
+        let pattern = q
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(like_pattern);
 
         let dashboard_filters = !q.tags.is_empty()
             || q.starred
@@ -78,7 +83,9 @@ impl Store {
             let mut sql = SqlBuilder::new("SELECT id, uid, title FROM folders WHERE org_id = ");
             sql.bind(q.org_id);
             if let Some(p) = &pattern {
-                sql.push(" AND lower(title) LIKE ").bind(p.clone()).push(" ESCAPE '\\'");
+                sql.push(" AND lower(title) LIKE ")
+                    .bind(p.clone())
+                    .push(" ESCAPE '\\'");
             }
             sql.push(if q.descending {
                 " ORDER BY lower(title) DESC, id LIMIT "
@@ -87,8 +94,9 @@ impl Store {
             })
             .bind(wanted);
             let (text, args) = sql.build();
-            let rows: Vec<(i64, String, String)> =
-                sqlx::query_as_with(&text, args).fetch_all(self.pool()).await?;
+            let rows: Vec<(i64, String, String)> = sqlx::query_as_with(&text, args)
+                .fetch_all(self.pool())
+                .await?;
             hits.extend(rows.into_iter().map(|(id, uid, title)| SearchHit {
                 kind: SearchHitKind::Folder,
                 id,
@@ -105,7 +113,11 @@ impl Store {
         if q.kind != Some(SearchHitKind::Folder) {
             hits.extend(self.search_dashboards(q, pattern, wanted).await?);
         }
-        Ok(hits.into_iter().skip(offset as usize).take(limit as usize).collect())
+        Ok(hits
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect())
     }
 
     async fn search_dashboards(
@@ -122,10 +134,13 @@ impl Store {
         sql.bind(q.user_id.unwrap_or(-1));
         sql.push(" WHERE d.org_id = ").bind(q.org_id);
         if let Some(p) = pattern {
-            sql.push(" AND lower(d.title) LIKE ").bind(p).push(" ESCAPE '\\'");
+            sql.push(" AND lower(d.title) LIKE ")
+                .bind(p)
+                .push(" ESCAPE '\\'");
         }
         if !q.dashboard_uids.is_empty() {
-            sql.push(" AND d.uid IN ").bind_list(q.dashboard_uids.clone());
+            sql.push(" AND d.uid IN ")
+                .bind_list(q.dashboard_uids.clone());
         }
         if !q.dashboard_ids.is_empty() {
             sql.push(" AND d.id IN ").bind_list(q.dashboard_ids.clone());
@@ -178,7 +193,9 @@ impl Store {
             Option<String>,
             Option<i64>,
         );
-        let rows: Vec<Row> = sqlx::query_as_with(&text, args).fetch_all(self.pool()).await?;
+        let rows: Vec<Row> = sqlx::query_as_with(&text, args)
+            .fetch_all(self.pool())
+            .await?;
         rows.into_iter()
             .map(|r| {
                 let tags: Vec<String> = serde_json::from_str(&r.4)

@@ -80,7 +80,9 @@ impl Store {
     ) -> StoreResult<ServiceAccount> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(StoreError::Invalid("service account name is required".into()));
+            return Err(StoreError::Invalid(
+                "service account name is required".into(),
+            ));
         }
         let now = now_ms();
         let mut tx = self.begin_write().await?;
@@ -96,7 +98,14 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        record(&mut tx, org_id, "service_account", &id.to_string(), "create").await?;
+        record(
+            &mut tx,
+            org_id,
+            "service_account",
+            &id.to_string(),
+            "create",
+        )
+        .await?;
         tx.commit().await?;
         self.service_account(org_id, id).await
     }
@@ -139,7 +148,10 @@ impl Store {
         .bind(pattern)
         .fetch_one(self.pool())
         .await?;
-        let accounts = rows.into_iter().map(account_from_row).collect::<StoreResult<_>>()?;
+        let accounts = rows
+            .into_iter()
+            .map(account_from_row)
+            .collect::<StoreResult<_>>()?;
         Ok((accounts, total))
     }
 
@@ -155,7 +167,9 @@ impl Store {
         let current = self.service_account(org_id, id).await?;
         let name = name.map(str::trim).unwrap_or(&current.name).to_string();
         if name.is_empty() {
-            return Err(StoreError::Invalid("service account name is required".into()));
+            return Err(StoreError::Invalid(
+                "service account name is required".into(),
+            ));
         }
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
@@ -175,7 +189,14 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
-        record(&mut tx, org_id, "service_account", &id.to_string(), "update").await?;
+        record(
+            &mut tx,
+            org_id,
+            "service_account",
+            &id.to_string(),
+            "update",
+        )
+        .await?;
         tx.commit().await?;
         self.service_account(org_id, id).await
     }
@@ -197,7 +218,14 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
-        record(&mut tx, org_id, "service_account", &id.to_string(), "delete").await?;
+        record(
+            &mut tx,
+            org_id,
+            "service_account",
+            &id.to_string(),
+            "delete",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -251,7 +279,11 @@ impl Store {
         })
     }
 
-    pub async fn list_api_tokens(&self, org_id: i64, service_account_id: i64) -> StoreResult<Vec<ApiToken>> {
+    pub async fn list_api_tokens(
+        &self,
+        org_id: i64,
+        service_account_id: i64,
+    ) -> StoreResult<Vec<ApiToken>> {
         let rows: Vec<(i64, i64, i64, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT id, org_id, service_account_id, name, created, expires, last_used_at FROM api_tokens \
              WHERE org_id = $1 AND service_account_id = $2 ORDER BY name",
@@ -274,7 +306,12 @@ impl Store {
             .collect())
     }
 
-    pub async fn delete_api_token(&self, org_id: i64, service_account_id: i64, token_id: i64) -> StoreResult<()> {
+    pub async fn delete_api_token(
+        &self,
+        org_id: i64,
+        service_account_id: i64,
+        token_id: i64,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "DELETE FROM api_tokens WHERE org_id = $1 AND service_account_id = $2 AND id = $3",
@@ -288,7 +325,14 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
-        record(&mut tx, org_id, "api_token", &token_id.to_string(), "delete").await?;
+        record(
+            &mut tx,
+            org_id,
+            "api_token",
+            &token_id.to_string(),
+            "delete",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

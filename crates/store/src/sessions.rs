@@ -105,7 +105,11 @@ impl Store {
             updated: 0,
             last_seen_at: 0,
         };
-        Ok(Some((session, user, r.14.as_deref().map(Role::from_db).transpose()?)))
+        Ok(Some((
+            session,
+            user,
+            r.14.as_deref().map(Role::from_db).transpose()?,
+        )))
     }
 
     /// Replaces the session's token. Fails with `VersionMismatch` when another request rotated it

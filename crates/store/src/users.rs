@@ -67,7 +67,8 @@ type UserRow = (
     i64,
 );
 
-const USER_COLUMNS: &str = "SELECT id, login, email, name, password_hash, is_admin, is_disabled, org_id, theme, \
+const USER_COLUMNS: &str =
+    "SELECT id, login, email, name, password_hash, is_admin, is_disabled, org_id, theme, \
      created, updated, last_seen_at FROM users";
 
 fn user_from_row(r: UserRow) -> User {
@@ -196,13 +197,14 @@ impl Store {
     /// Sets a new password hash and revokes every session of the user, in one transaction.
     pub async fn set_user_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3")
-            .bind(password_hash.to_string())
-            .bind(now_ms())
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let changed =
+            sqlx::query("UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3")
+                .bind(password_hash.to_string())
+                .bind(now_ms())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if changed == 0 {
             return Err(StoreError::NotFound);
         }

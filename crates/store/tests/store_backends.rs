@@ -5,29 +5,48 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn sqlite_store() -> Store {
-    let dir = std::env::temp_dir().join(format!("pharos-store-test-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "pharos-store-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     open(&format!("sqlite://{}/pharos.db", dir.display())).await
 }
 
 async fn postgres_store() -> Store {
     let name = format!("pharos_store_test_{}", rand_suffix());
-    let admin = std::env::var("PHAROS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let admin = std::env::var("PHAROS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let admin_store = open_raw(&format!("{admin}/postgres")).await;
-    admin_store.execute_raw_for_tests(&format!("CREATE DATABASE {name}")).await;
+    admin_store
+        .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
+        .await;
     open(&format!("{admin}/{name}")).await
 }
 
 fn rand_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn open_raw(url: &str) -> Store {
-    Store::connect(&StoreOptions { url: url.into(), max_connections: 4, acquire_timeout: Duration::from_secs(5) })
-        .await
-        .unwrap()
+    Store::connect(&StoreOptions {
+        url: url.into(),
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap()
 }
 
 async fn open(url: &str) -> Store {
@@ -52,11 +71,17 @@ async fn rules(store: Store) {
         .await
         .unwrap();
     assert!(user.is_admin && !user.is_disabled);
-    assert_eq!(store.user_by_login_or_email("ALICE").await.unwrap().id, user.id);
+    assert_eq!(
+        store.user_by_login_or_email("ALICE").await.unwrap().id,
+        user.id
+    );
     assert_eq!(store.org_role(user.id, 1).await.unwrap(), Some(Role::Admin));
 
     let folder = store.create_folder(1, None, "Ops", "alice").await.unwrap();
-    assert!(matches!(store.create_folder(1, None, "Ops", "alice").await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(
+        store.create_folder(1, None, "Ops", "alice").await,
+        Err(StoreError::AlreadyExists)
+    ));
     let save = |body: serde_json::Value, overwrite: bool| SaveDashboard {
         org_id: 1,
         dashboard: body.as_object().unwrap().clone(),
@@ -66,33 +91,84 @@ async fn rules(store: Store) {
         actor: "alice".into(),
         restored_from: 0,
     };
-    let saved = store.save_dashboard(save(json!({"title": "Net", "tags": ["a", "b"], "zz": 1, "panels": []}), false)).await.unwrap();
+    let saved = store
+        .save_dashboard(save(
+            json!({"title": "Net", "tags": ["a", "b"], "zz": 1, "panels": []}),
+            false,
+        ))
+        .await
+        .unwrap();
     assert_eq!(saved.version, 1);
     let got = store.dashboard_by_uid(1, &saved.uid).await.unwrap();
     assert_eq!(got.folder_uid.as_deref(), Some(folder.uid.as_str()));
-    assert!(got.data.starts_with("{\"title\":\"Net\",\"tags\":[\"a\",\"b\"],\"zz\":1"), "{}", got.data);
-    let stale = save(json!({"title": "Net", "uid": saved.uid, "version": 0}), false);
-    assert!(matches!(store.save_dashboard(stale).await, Err(StoreError::VersionMismatch)));
+    assert!(
+        got.data
+            .starts_with("{\"title\":\"Net\",\"tags\":[\"a\",\"b\"],\"zz\":1"),
+        "{}",
+        got.data
+    );
+    let stale = save(
+        json!({"title": "Net", "uid": saved.uid, "version": 0}),
+        false,
+    );
+    assert!(matches!(
+        store.save_dashboard(stale).await,
+        Err(StoreError::VersionMismatch)
+    ));
     let same_name = save(json!({"title": "Net"}), false);
-    assert!(matches!(store.save_dashboard(same_name).await, Err(StoreError::NameExists)));
-    let v2 = store.save_dashboard(save(json!({"title": "Net", "uid": saved.uid, "version": 1, "tags": ["b"]}), false)).await.unwrap();
+    assert!(matches!(
+        store.save_dashboard(same_name).await,
+        Err(StoreError::NameExists)
+    ));
+    let v2 = store
+        .save_dashboard(save(
+            json!({"title": "Net", "uid": saved.uid, "version": 1, "tags": ["b"]}),
+            false,
+        ))
+        .await
+        .unwrap();
     assert_eq!(v2.version, 2);
-    assert_eq!(store.dashboard_versions(1, &saved.uid, 10, 0).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .dashboard_versions(1, &saved.uid, 10, 0)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     let tags = store.dashboard_tags(1).await.unwrap();
-    assert_eq!(tags, vec![TagCount { term: "b".into(), count: 1 }]);
+    assert_eq!(
+        tags,
+        vec![TagCount {
+            term: "b".into(),
+            count: 1
+        }]
+    );
     store.star_dashboard(user.id, 1, &saved.uid).await.unwrap();
     let hits = store
-        .search(&SearchQuery { org_id: 1, user_id: Some(user.id), limit: 100, page: 1, ..Default::default() })
+        .search(&SearchQuery {
+            org_id: 1,
+            user_id: Some(user.id),
+            limit: 100,
+            page: 1,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[0].kind, SearchHitKind::Folder);
     assert!(hits[1].is_starred);
-    let restored = store.restore_dashboard_version(1, &saved.uid, 1, "alice").await.unwrap();
+    let restored = store
+        .restore_dashboard_version(1, &saved.uid, 1, "alice")
+        .await
+        .unwrap();
     assert_eq!(restored.version, 3);
     assert!(store.changes_since(0, 1000).await.unwrap().len() >= 5);
     store.delete_folder(1, &folder.uid).await.unwrap();
-    assert!(matches!(store.dashboard_by_uid(1, &saved.uid).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.dashboard_by_uid(1, &saved.uid).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[tokio::test]

@@ -16,7 +16,10 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/dashboards/db", post(save))
-        .route("/api/dashboards/uid/{uid}", get(get_by_uid).delete(delete_by_uid))
+        .route(
+            "/api/dashboards/uid/{uid}",
+            get(get_by_uid).delete(delete_by_uid),
+        )
         .route("/api/dashboards/home", get(home))
         .route("/api/dashboards/tags", get(tags))
         .route("/api/dashboards/uid/{uid}/versions", get(versions))
@@ -170,9 +173,10 @@ fn meta(state: &AppState, who: &Identity, d: &Dashboard) -> Meta {
         folder_uid: d.folder_uid.clone().unwrap_or_default(),
         folder_title: d.folder_title.clone().unwrap_or_else(|| "General".into()),
         folder_url: match (&d.folder_uid, &d.folder_title) {
-            (Some(uid), Some(title)) => {
-                app_url(state, &format!("/dashboards/f/{uid}/{}", pharos_store::slugify(title)))
-            }
+            (Some(uid), Some(title)) => app_url(
+                state,
+                &format!("/dashboards/f/{uid}/{}", pharos_store::slugify(title)),
+            ),
             _ => String::new(),
         },
         provisioned: false,
@@ -182,7 +186,11 @@ fn meta(state: &AppState, who: &Identity, d: &Dashboard) -> Meta {
 
 /// `GET /api/dashboards/uid/:uid`. The stored JSON is spliced into the response as it is: a large
 /// dashboard is never parsed again on the read path.
-async fn get_by_uid(State(state): State<AppState>, Viewer(who): Viewer, Path(uid): Path<String>) -> ApiResult<RawJson> {
+async fn get_by_uid(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Path(uid): Path<String>,
+) -> ApiResult<RawJson> {
     let d = state
         .store
         .dashboard_for_viewer(who.org_id, &uid, who.user_id())
@@ -199,8 +207,16 @@ async fn get_by_uid(State(state): State<AppState>, Viewer(who): Viewer, Path(uid
 }
 
 /// `DELETE /api/dashboards/uid/:uid`
-async fn delete_by_uid(State(state): State<AppState>, Editor(who): Editor, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
-    let (id, title) = state.store.delete_dashboard(who.org_id, &uid).await.or_api("Dashboard")?;
+async fn delete_by_uid(
+    State(state): State<AppState>,
+    Editor(who): Editor,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (id, title) = state
+        .store
+        .delete_dashboard(who.org_id, &uid)
+        .await
+        .or_api("Dashboard")?;
     Ok(Json(json!({
         "id": id,
         "uid": uid,
@@ -361,12 +377,10 @@ struct ImportInput {
 /// Replaces `${NAME}` for every input in every string of the JSON (how Grafana fills `__inputs`).
 fn fill_inputs(value: &mut Value, inputs: &[(String, String)]) {
     match value {
-        Value::String(s) => {
-            if s.contains("${") {
-                for (pattern, replacement) in inputs {
-                    if s.contains(pattern.as_str()) {
-                        *s = s.replace(pattern.as_str(), replacement);
-                    }
+        Value::String(s) if s.contains("${") => {
+            for (pattern, replacement) in inputs {
+                if s.contains(pattern.as_str()) {
+                    *s = s.replace(pattern.as_str(), replacement);
                 }
             }
         }
@@ -395,9 +409,15 @@ async fn import(
         .unwrap_or_default();
     let mut inputs = Vec::new();
     for name in &declared {
-        let given = req.inputs.iter().find(|i| &i.name == name).filter(|i| !i.value.is_empty());
+        let given = req
+            .inputs
+            .iter()
+            .find(|i| &i.name == name)
+            .filter(|i| !i.value.is_empty());
         let Some(given) = given else {
-            return Err(ApiError::bad_request(format!("Dashboard input missing: {name}")));
+            return Err(ApiError::bad_request(format!(
+                "Dashboard input missing: {name}"
+            )));
         };
         inputs.push((format!("${{{name}}}"), given.value.clone()));
     }
@@ -451,6 +471,9 @@ mod tests {
     fn inputs_fill_every_string() {
         let mut v = json!({"a": "${DS_PROM}", "b": [{"ds": {"uid": "${DS_PROM}"}}], "c": "x ${DS_PROM} y", "d": 1});
         fill_inputs(&mut v, &[("${DS_PROM}".into(), "prom1".into())]);
-        assert_eq!(v, json!({"a": "prom1", "b": [{"ds": {"uid": "prom1"}}], "c": "x prom1 y", "d": 1}));
+        assert_eq!(
+            v,
+            json!({"a": "prom1", "b": [{"ds": {"uid": "prom1"}}], "c": "x prom1 y", "d": 1})
+        );
     }
 }

@@ -16,7 +16,10 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/folders", get(list).post(create))
-        .route("/api/folders/{uid}", get(get_one).put(update).delete(delete))
+        .route(
+            "/api/folders/{uid}",
+            get(get_one).put(update).delete(delete),
+        )
         .route("/api/folders/id/{id}", get(get_by_id))
 }
 
@@ -48,7 +51,11 @@ struct ListQuery {
 }
 
 /// `GET /api/folders?limit=&page=`
-async fn list(State(state): State<AppState>, Viewer(who): Viewer, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let (_, limit, offset) = paging(q.page, q.limit, 1000, 5000);
     let folders = state.store.list_folders(who.org_id, limit, offset).await?;
     Ok(Json(Value::Array(
@@ -96,20 +103,38 @@ async fn create(
         .await
     {
         Ok(folder) => Ok(Json(folder_json(&state, &who, &folder))),
-        Err(StoreError::AlreadyExists) => Err(conflict(&state, who.org_id, req.uid.as_deref()).await),
+        Err(StoreError::AlreadyExists) => {
+            Err(conflict(&state, who.org_id, req.uid.as_deref()).await)
+        }
         Err(e) => Err(ApiError::from_store(e, "Folder")),
     }
 }
 
 /// `GET /api/folders/:uid`
-async fn get_one(State(state): State<AppState>, Viewer(who): Viewer, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
-    let folder = state.store.folder_by_uid(who.org_id, &uid).await.or_api("Folder")?;
+async fn get_one(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let folder = state
+        .store
+        .folder_by_uid(who.org_id, &uid)
+        .await
+        .or_api("Folder")?;
     Ok(Json(folder_json(&state, &who, &folder)))
 }
 
 /// `GET /api/folders/id/:id` (legacy)
-async fn get_by_id(State(state): State<AppState>, Viewer(who): Viewer, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    let folder = state.store.folder_by_id(who.org_id, id).await.or_api("Folder")?;
+async fn get_by_id(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let folder = state
+        .store
+        .folder_by_id(who.org_id, id)
+        .await
+        .or_api("Folder")?;
     Ok(Json(folder_json(&state, &who, &folder)))
 }
 
@@ -135,16 +160,30 @@ async fn update(
         version: req.version,
         overwrite: req.overwrite,
     };
-    match state.store.update_folder(who.org_id, &uid, change, who.actor()).await {
+    match state
+        .store
+        .update_folder(who.org_id, &uid, change, who.actor())
+        .await
+    {
         Ok(folder) => Ok(Json(folder_json(&state, &who, &folder))),
-        Err(StoreError::AlreadyExists) => Err(conflict(&state, who.org_id, req.uid.as_deref().filter(|u| *u != uid)).await),
+        Err(StoreError::AlreadyExists) => {
+            Err(conflict(&state, who.org_id, req.uid.as_deref().filter(|u| *u != uid)).await)
+        }
         Err(e) => Err(ApiError::from_store(e, "Folder")),
     }
 }
 
 /// `DELETE /api/folders/:uid`: deletes the folder and the dashboards in it.
-async fn delete(State(state): State<AppState>, Editor(who): Editor, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
-    let folder = state.store.delete_folder(who.org_id, &uid).await.or_api("Folder")?;
+async fn delete(
+    State(state): State<AppState>,
+    Editor(who): Editor,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let folder = state
+        .store
+        .delete_folder(who.org_id, &uid)
+        .await
+        .or_api("Folder")?;
     Ok(Json(json!({
         "message": "Folder deleted",
         "id": folder.id,

@@ -24,7 +24,10 @@ pub fn router() -> Router<AppState> {
 const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn database_ok(state: &AppState) -> bool {
-    matches!(tokio::time::timeout(DB_CHECK_TIMEOUT, state.store.ping()).await, Ok(Ok(())))
+    matches!(
+        tokio::time::timeout(DB_CHECK_TIMEOUT, state.store.ping()).await,
+        Ok(Ok(()))
+    )
 }
 
 /// `GET /api/health`: Grafana's shape; 503 with `"database": "failing"` when the database is down.
@@ -36,7 +39,11 @@ async fn health(State(state): State<AppState>) -> Response {
         "version": reported_version(),
         "pharosVersion": VERSION,
     }));
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, body).into_response()
 }
 
@@ -63,5 +70,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 fn not_ready(reason: &str) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "not ready", "message": reason}))).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"status": "not ready", "message": reason})),
+    )
+        .into_response()
 }

@@ -17,12 +17,19 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/org", get(current_org))
         .route("/api/org/users", get(members).post(add_member))
-        .route("/api/org/users/{user_id}", patch(set_role).delete(remove_member))
+        .route(
+            "/api/org/users/{user_id}",
+            patch(set_role).delete(remove_member),
+        )
 }
 
 /// `GET /api/org`
 async fn current_org(State(state): State<AppState>, Viewer(who): Viewer) -> ApiResult<Json<Value>> {
-    let org = state.store.org_by_id(who.org_id).await.or_api("Organization")?;
+    let org = state
+        .store
+        .org_by_id(who.org_id)
+        .await
+        .or_api("Organization")?;
     Ok(Json(json!({
         "id": org.id,
         "name": org.name,
@@ -54,7 +61,11 @@ async fn members(State(state): State<AppState>, OrgAdmin(who): OrgAdmin) -> ApiR
 }
 
 fn parse_role(role: &str) -> ApiResult<Role> {
-    Role::parse(role).ok_or_else(|| ApiError::bad_request(format!("invalid role {role:?}: use Viewer, Editor or Admin")))
+    Role::parse(role).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "invalid role {role:?}: use Viewer, Editor or Admin"
+        ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -71,10 +82,18 @@ async fn add_member(
     JsonBody(req): JsonBody<AddMember>,
 ) -> ApiResult<Json<Value>> {
     let role = parse_role(&req.role)?;
-    let user = state.store.user_by_login_or_email(req.login_or_email.trim()).await.or_api("User")?;
+    let user = state
+        .store
+        .user_by_login_or_email(req.login_or_email.trim())
+        .await
+        .or_api("User")?;
     match state.store.add_org_member(who.org_id, user.id, role).await {
-        Ok(()) => Ok(Json(json!({"message": "User added to organization", "userId": user.id}))),
-        Err(StoreError::AlreadyExists) => Err(ApiError::conflict("User is already member of this organization")),
+        Ok(()) => Ok(Json(
+            json!({"message": "User added to organization", "userId": user.id}),
+        )),
+        Err(StoreError::AlreadyExists) => Err(ApiError::conflict(
+            "User is already member of this organization",
+        )),
         Err(e) => Err(ApiError::from_store(e, "User")),
     }
 }
@@ -95,15 +114,29 @@ async fn set_role(
     if who.user_id() == Some(user_id) && role != Role::Admin {
         return Err(ApiError::bad_request("You cannot lower your own role"));
     }
-    state.store.set_org_member_role(who.org_id, user_id, role).await.or_api("Organization user")?;
+    state
+        .store
+        .set_org_member_role(who.org_id, user_id, role)
+        .await
+        .or_api("Organization user")?;
     Ok(Json(json!({"message": "Organization user updated"})))
 }
 
 /// `DELETE /api/org/users/:userId` (org admin)
-async fn remove_member(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Path(user_id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn remove_member(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+    Path(user_id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     if who.user_id() == Some(user_id) {
-        return Err(ApiError::bad_request("You cannot remove yourself from the organization"));
+        return Err(ApiError::bad_request(
+            "You cannot remove yourself from the organization",
+        ));
     }
-    state.store.remove_org_member(who.org_id, user_id).await.or_api("Organization user")?;
+    state
+        .store
+        .remove_org_member(who.org_id, user_id)
+        .await
+        .or_api("Organization user")?;
     Ok(Json(json!({"message": "User removed from organization"})))
 }

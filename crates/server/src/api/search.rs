@@ -64,7 +64,11 @@ fn parse_query(raw: Option<&str>, org_id: i64, user_id: Option<i64>) -> ApiResul
                     "dash-db" => Some(SearchHitKind::Dashboard),
                     "dash-folder" => Some(SearchHitKind::Folder),
                     "" => None,
-                    other => return Err(ApiError::bad_request(format!("unknown search type {other:?}"))),
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "unknown search type {other:?}"
+                        )))
+                    }
                 }
             }
             "dashboardUIDs" | "dashboardUID" => q.dashboard_uids.extend(list(value)),
@@ -73,7 +77,9 @@ fn parse_query(raw: Option<&str>, org_id: i64, user_id: Option<i64>) -> ApiResul
                     q.dashboard_ids.push(number(&key, &v)?);
                 }
             }
-            "folderUIDs" => q.folder_uids.extend(value.split(',').map(|s| s.trim().to_string())),
+            "folderUIDs" => q
+                .folder_uids
+                .extend(value.split(',').map(|s| s.trim().to_string())),
             "folderIds" => {
                 for v in list(value) {
                     q.folder_ids.push(number(&key, &v)?);
@@ -90,13 +96,23 @@ fn parse_query(raw: Option<&str>, org_id: i64, user_id: Option<i64>) -> ApiResul
 }
 
 fn list(value: &str) -> impl Iterator<Item = String> + '_ {
-    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn hit_json(state: &AppState, h: SearchHit) -> Hit {
     let (kind, url) = match h.kind {
-        SearchHitKind::Folder => ("dash-folder", app_url(state, &format!("/dashboards/f/{}/{}", h.uid, h.slug))),
-        SearchHitKind::Dashboard => ("dash-db", app_url(state, &format!("/d/{}/{}", h.uid, h.slug))),
+        SearchHitKind::Folder => (
+            "dash-folder",
+            app_url(state, &format!("/dashboards/f/{}/{}", h.uid, h.slug)),
+        ),
+        SearchHitKind::Dashboard => (
+            "dash-db",
+            app_url(state, &format!("/d/{}/{}", h.uid, h.slug)),
+        ),
     };
     let folder_url = match (&h.folder_uid, &h.folder_title) {
         (Some(uid), Some(title)) => Some(app_url(
@@ -124,10 +140,16 @@ fn hit_json(state: &AppState, h: SearchHit) -> Hit {
 }
 
 /// `GET /api/search?query=&tag=&type=&dashboardUIDs=&folderUIDs=&starred=&limit=&page=`
-async fn search(State(state): State<AppState>, Viewer(who): Viewer, RawQuery(raw): RawQuery) -> ApiResult<Json<Vec<Hit>>> {
+async fn search(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Vec<Hit>>> {
     let query = parse_query(raw.as_deref(), who.org_id, who.user_id())?;
     let hits = state.store.search(&query).await?;
-    Ok(Json(hits.into_iter().map(|h| hit_json(&state, h)).collect()))
+    Ok(Json(
+        hits.into_iter().map(|h| hit_json(&state, h)).collect(),
+    ))
 }
 
 #[cfg(test)]

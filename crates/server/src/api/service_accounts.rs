@@ -20,9 +20,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/serviceaccounts", post(create))
         .route("/api/serviceaccounts/search", get(search))
-        .route("/api/serviceaccounts/{id}", get(get_one).patch(update).delete(remove))
-        .route("/api/serviceaccounts/{id}/tokens", get(tokens).post(create_token))
-        .route("/api/serviceaccounts/{id}/tokens/{token_id}", delete(delete_token))
+        .route(
+            "/api/serviceaccounts/{id}",
+            get(get_one).patch(update).delete(remove),
+        )
+        .route(
+            "/api/serviceaccounts/{id}/tokens",
+            get(tokens).post(create_token),
+        )
+        .route(
+            "/api/serviceaccounts/{id}/tokens/{token_id}",
+            delete(delete_token),
+        )
         .route("/api/auth/keys", get(list_keys).post(create_key))
         .route("/api/auth/keys/{id}", delete(delete_key))
 }
@@ -45,13 +54,19 @@ fn account_json(sa: &ServiceAccount) -> Value {
 }
 
 fn parse_role(role: Option<&str>) -> ApiResult<Option<Role>> {
-    role.map(|r| Role::parse(r).ok_or_else(|| ApiError::bad_request(format!("invalid role {r:?}: use Viewer, Editor or Admin"))))
-        .transpose()
+    role.map(|r| {
+        Role::parse(r).ok_or_else(|| {
+            ApiError::bad_request(format!("invalid role {r:?}: use Viewer, Editor or Admin"))
+        })
+    })
+    .transpose()
 }
 
 fn account_error(err: StoreError) -> ApiError {
     match err {
-        StoreError::AlreadyExists => ApiError::conflict("A service account with the same name already exists"),
+        StoreError::AlreadyExists => {
+            ApiError::conflict("A service account with the same name already exists")
+        }
         other => ApiError::from_store(other, "Service account"),
     }
 }
@@ -89,11 +104,20 @@ struct SearchQuery {
 }
 
 /// `GET /api/serviceaccounts/search?query=&page=&perpage=`
-async fn search(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Query(q): Query<SearchQuery>) -> ApiResult<Json<Value>> {
+async fn search(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<Value>> {
     let (page, per_page, offset) = paging(q.page, q.perpage, 1000, 5000);
     let (accounts, total) = state
         .store
-        .search_service_accounts(who.org_id, q.query.as_deref().unwrap_or(""), per_page, offset)
+        .search_service_accounts(
+            who.org_id,
+            q.query.as_deref().unwrap_or(""),
+            per_page,
+            offset,
+        )
         .await?;
     Ok(Json(json!({
         "totalCount": total,
@@ -104,8 +128,16 @@ async fn search(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Query(q)
 }
 
 /// `GET /api/serviceaccounts/:id`
-async fn get_one(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    let sa = state.store.service_account(who.org_id, id).await.or_api("Service account")?;
+async fn get_one(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let sa = state
+        .store
+        .service_account(who.org_id, id)
+        .await
+        .or_api("Service account")?;
     Ok(Json(account_json(&sa)))
 }
 
@@ -136,8 +168,16 @@ async fn update(
 }
 
 /// `DELETE /api/serviceaccounts/:id`
-async fn remove(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    state.store.delete_service_account(who.org_id, id).await.or_api("Service account")?;
+async fn remove(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    state
+        .store
+        .delete_service_account(who.org_id, id)
+        .await
+        .or_api("Service account")?;
     Ok(Json(json!({"message": "Service account deleted"})))
 }
 
@@ -156,8 +196,16 @@ fn token_json(t: &ApiToken) -> Value {
 }
 
 /// `GET /api/serviceaccounts/:id/tokens`
-async fn tokens(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    state.store.service_account(who.org_id, id).await.or_api("Service account")?;
+async fn tokens(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    state
+        .store
+        .service_account(who.org_id, id)
+        .await
+        .or_api("Service account")?;
     let tokens = state.store.list_api_tokens(who.org_id, id).await?;
     Ok(Json(Value::Array(tokens.iter().map(token_json).collect())))
 }
@@ -171,7 +219,13 @@ struct CreateToken {
 }
 
 /// Creates a token and returns it with its clear-text key, which is never shown again.
-async fn issue_token(state: &AppState, who: &Identity, account_id: i64, name: &str, seconds_to_live: Option<i64>) -> ApiResult<(ApiToken, String)> {
+async fn issue_token(
+    state: &AppState,
+    who: &Identity,
+    account_id: i64,
+    name: &str,
+    seconds_to_live: Option<i64>,
+) -> ApiResult<(ApiToken, String)> {
     let seconds = seconds_to_live.unwrap_or(0);
     if seconds < 0 {
         return Err(ApiError::bad_request("secondsToLive cannot be negative"));
@@ -183,7 +237,9 @@ async fn issue_token(state: &AppState, who: &Identity, account_id: i64, name: &s
         .create_api_token(who.org_id, account_id, name, &hash_secret(&key), expires)
         .await
         .map_err(|e| match e {
-            StoreError::AlreadyExists => ApiError::conflict("A token with the same name already exists"),
+            StoreError::AlreadyExists => {
+                ApiError::conflict("A token with the same name already exists")
+            }
             other => ApiError::from_store(other, "Service account"),
         })?;
     Ok((token, key))
@@ -197,7 +253,9 @@ async fn create_token(
     JsonBody(req): JsonBody<CreateToken>,
 ) -> ApiResult<Json<Value>> {
     let (token, key) = issue_token(&state, &who, id, &req.name, req.seconds_to_live).await?;
-    Ok(Json(json!({"id": token.id, "name": token.name, "key": key})))
+    Ok(Json(
+        json!({"id": token.id, "name": token.name, "key": key}),
+    ))
 }
 
 /// `DELETE /api/serviceaccounts/:id/tokens/:tokenId`
@@ -206,7 +264,11 @@ async fn delete_token(
     OrgAdmin(who): OrgAdmin,
     Path((id, token_id)): Path<(i64, i64)>,
 ) -> ApiResult<Json<Value>> {
-    state.store.delete_api_token(who.org_id, id, token_id).await.or_api("API key")?;
+    state
+        .store
+        .delete_api_token(who.org_id, id, token_id)
+        .await
+        .or_api("API key")?;
     Ok(Json(json!({"message": "API key deleted"})))
 }
 
@@ -216,8 +278,14 @@ fn key_account_name(name: &str) -> String {
 }
 
 /// `GET /api/auth/keys`: the legacy keys (tokens of their per-key service accounts).
-async fn list_keys(State(state): State<AppState>, OrgAdmin(who): OrgAdmin) -> ApiResult<Json<Value>> {
-    let (accounts, _) = state.store.search_service_accounts(who.org_id, "api-key-", 5000, 0).await?;
+async fn list_keys(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+) -> ApiResult<Json<Value>> {
+    let (accounts, _) = state
+        .store
+        .search_service_accounts(who.org_id, "api-key-", 5000, 0)
+        .await?;
     let mut keys = Vec::new();
     for sa in accounts.iter().filter(|sa| sa.name.starts_with("api-key-")) {
         for t in state.store.list_api_tokens(who.org_id, sa.id).await? {
@@ -243,7 +311,11 @@ struct CreateKey {
 }
 
 /// `POST /api/auth/keys` `{name, role, secondsToLive}` → `{id, name, key}`
-async fn create_key(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, JsonBody(req): JsonBody<CreateKey>) -> ApiResult<Json<Value>> {
+async fn create_key(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+    JsonBody(req): JsonBody<CreateKey>,
+) -> ApiResult<Json<Value>> {
     if req.name.trim().is_empty() {
         return Err(ApiError::bad_request("name is required"));
     }
@@ -253,20 +325,42 @@ async fn create_key(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Json
         .create_service_account(who.org_id, &key_account_name(req.name.trim()), role, false)
         .await
         .map_err(|e| match e {
-            StoreError::AlreadyExists => ApiError::conflict("An API key with the same name already exists"),
+            StoreError::AlreadyExists => {
+                ApiError::conflict("An API key with the same name already exists")
+            }
             other => ApiError::from_store(other, "API key"),
         })?;
-    let (token, key) = issue_token(&state, &who, account.id, req.name.trim(), req.seconds_to_live).await?;
-    Ok(Json(json!({"id": token.id, "name": token.name, "key": key})))
+    let (token, key) = issue_token(
+        &state,
+        &who,
+        account.id,
+        req.name.trim(),
+        req.seconds_to_live,
+    )
+    .await?;
+    Ok(Json(
+        json!({"id": token.id, "name": token.name, "key": key}),
+    ))
 }
 
 /// `DELETE /api/auth/keys/:id`: deletes the key and its service account.
-async fn delete_key(State(state): State<AppState>, OrgAdmin(who): OrgAdmin, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    let (accounts, _) = state.store.search_service_accounts(who.org_id, "api-key-", 5000, 0).await?;
+async fn delete_key(
+    State(state): State<AppState>,
+    OrgAdmin(who): OrgAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let (accounts, _) = state
+        .store
+        .search_service_accounts(who.org_id, "api-key-", 5000, 0)
+        .await?;
     for sa in accounts.iter().filter(|sa| sa.name.starts_with("api-key-")) {
         let tokens = state.store.list_api_tokens(who.org_id, sa.id).await?;
         if tokens.iter().any(|t| t.id == id) {
-            state.store.delete_service_account(who.org_id, sa.id).await.or_api("API key")?;
+            state
+                .store
+                .delete_service_account(who.org_id, sa.id)
+                .await
+                .or_api("API key")?;
             return Ok(Json(json!({"message": "API key deleted"})));
         }
     }

@@ -22,8 +22,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/user/password", put(change_password))
         .route("/api/user/orgs", get(current_user_orgs))
         .route("/api/user/stars", get(stars))
-        .route("/api/user/stars/dashboard/uid/{uid}", post(star).delete(unstar))
-        .route("/api/user/stars/dashboard/{id}", post(star_by_id).delete(unstar_by_id))
+        .route(
+            "/api/user/stars/dashboard/uid/{uid}",
+            post(star).delete(unstar),
+        )
+        .route(
+            "/api/user/stars/dashboard/{id}",
+            post(star_by_id).delete(unstar_by_id),
+        )
         .route("/api/users", get(list_users))
         .route("/api/users/search", get(search_users))
         .route("/api/users/lookup", get(lookup_user))
@@ -36,8 +42,9 @@ pub fn router() -> Router<AppState> {
 }
 
 fn user_id(who: &Identity) -> ApiResult<i64> {
-    who.user_id()
-        .ok_or_else(|| ApiError::bad_request("This action needs a user; service accounts cannot do it"))
+    who.user_id().ok_or_else(|| {
+        ApiError::bad_request("This action needs a user; service accounts cannot do it")
+    })
 }
 
 fn user_json(u: &User) -> Value {
@@ -59,7 +66,10 @@ fn user_json(u: &User) -> Value {
 }
 
 /// `GET /api/user`: the caller (a service account answers with its own account).
-async fn current_user(State(state): State<AppState>, SignedIn(who): SignedIn) -> ApiResult<Json<Value>> {
+async fn current_user(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> ApiResult<Json<Value>> {
     match who.principal {
         Principal::User(id) => {
             let user = state.store.user_by_id(id).await.or_api("User")?;
@@ -114,7 +124,9 @@ async fn update_current_user(
         .await
     {
         Ok(()) => Ok(Json(json!({"message": "User updated"}))),
-        Err(StoreError::AlreadyExists) => Err(ApiError::conflict("Login or e-mail is already taken")),
+        Err(StoreError::AlreadyExists) => {
+            Err(ApiError::conflict("Login or e-mail is already taken"))
+        }
         Err(e) => Err(ApiError::from_store(e, "User")),
     }
 }
@@ -144,15 +156,31 @@ async fn change_password(
 ) -> ApiResult<Json<Value>> {
     let id = user_id(&who)?;
     let user = state.store.user_by_id(id).await.or_api("User")?;
-    if !state.passwords.verify(&user.login, &req.old_password, &user.password_hash).await {
+    if !state
+        .passwords
+        .verify(&user.login, &req.old_password, &user.password_hash)
+        .await
+    {
         return Err(ApiError::unauthorized("Invalid old password"));
     }
-    if req.confirm_new.as_deref().is_some_and(|c| c != req.new_password) {
-        return Err(ApiError::bad_request("New password and its confirmation differ"));
+    if req
+        .confirm_new
+        .as_deref()
+        .is_some_and(|c| c != req.new_password)
+    {
+        return Err(ApiError::bad_request(
+            "New password and its confirmation differ",
+        ));
     }
     check_new_password(&req.new_password)?;
-    let hash = hash_password(&req.new_password).await.map_err(|_| ApiError::internal())?;
-    state.store.set_user_password(id, &hash).await.or_api("User")?;
+    let hash = hash_password(&req.new_password)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    state
+        .store
+        .set_user_password(id, &hash)
+        .await
+        .or_api("User")?;
     Ok(Json(json!({"message": "User password changed"})))
 }
 
@@ -166,7 +194,10 @@ async fn orgs_json(state: &AppState, user_id: i64) -> ApiResult<Json<Value>> {
 }
 
 /// `GET /api/user/orgs`
-async fn current_user_orgs(State(state): State<AppState>, SignedIn(who): SignedIn) -> ApiResult<Json<Value>> {
+async fn current_user_orgs(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> ApiResult<Json<Value>> {
     match who.principal {
         Principal::User(id) => orgs_json(&state, id).await,
         Principal::ServiceAccount(_) => {
@@ -181,37 +212,69 @@ async fn current_user_orgs(State(state): State<AppState>, SignedIn(who): SignedI
 }
 
 /// `GET /api/user/stars`: uids of the caller's starred dashboards.
-async fn stars(State(state): State<AppState>, SignedIn(who): SignedIn) -> ApiResult<Json<Vec<String>>> {
+async fn stars(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> ApiResult<Json<Vec<String>>> {
     let id = user_id(&who)?;
     Ok(Json(state.store.starred_uids(id, who.org_id).await?))
 }
 
 /// `POST /api/user/stars/dashboard/uid/:uid`
-async fn star(State(state): State<AppState>, SignedIn(who): SignedIn, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
+async fn star(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
     let id = user_id(&who)?;
-    state.store.star_dashboard(id, who.org_id, &uid).await.or_api("Dashboard")?;
+    state
+        .store
+        .star_dashboard(id, who.org_id, &uid)
+        .await
+        .or_api("Dashboard")?;
     Ok(Json(json!({"message": "Dashboard starred!"})))
 }
 
 /// `DELETE /api/user/stars/dashboard/uid/:uid`
-async fn unstar(State(state): State<AppState>, SignedIn(who): SignedIn, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
+async fn unstar(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
     let id = user_id(&who)?;
-    state.store.unstar_dashboard(id, who.org_id, &uid).await.or_api("Star")?;
+    state
+        .store
+        .unstar_dashboard(id, who.org_id, &uid)
+        .await
+        .or_api("Star")?;
     Ok(Json(json!({"message": "Dashboard unstarred"})))
 }
 
 async fn uid_of(state: &AppState, org_id: i64, id: i64) -> ApiResult<String> {
-    Ok(state.store.dashboard_by_id(org_id, id).await.or_api("Dashboard")?.uid)
+    Ok(state
+        .store
+        .dashboard_by_id(org_id, id)
+        .await
+        .or_api("Dashboard")?
+        .uid)
 }
 
 /// `POST /api/user/stars/dashboard/:id` (legacy, by numeric id)
-async fn star_by_id(state: State<AppState>, who: SignedIn, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn star_by_id(
+    state: State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let uid = uid_of(&state, who.0.org_id, id).await?;
     star(state, who, Path(uid)).await
 }
 
 /// `DELETE /api/user/stars/dashboard/:id` (legacy, by numeric id)
-async fn unstar_by_id(state: State<AppState>, who: SignedIn, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn unstar_by_id(
+    state: State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let uid = uid_of(&state, who.0.org_id, id).await?;
     unstar(state, who, Path(uid)).await
 }
@@ -238,16 +301,32 @@ fn listed_user_json(u: &User) -> Value {
 }
 
 /// `GET /api/users?perpage=&page=&query=` (server admin)
-async fn list_users(State(state): State<AppState>, ServerAdmin(_): ServerAdmin, Query(q): Query<UserListQuery>) -> ApiResult<Json<Value>> {
+async fn list_users(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+    Query(q): Query<UserListQuery>,
+) -> ApiResult<Json<Value>> {
     let (_, per_page, offset) = paging(q.page, q.perpage, 1000, 5000);
-    let (users, _) = state.store.search_users(q.query.as_deref().unwrap_or(""), per_page, offset).await?;
-    Ok(Json(Value::Array(users.iter().map(listed_user_json).collect())))
+    let (users, _) = state
+        .store
+        .search_users(q.query.as_deref().unwrap_or(""), per_page, offset)
+        .await?;
+    Ok(Json(Value::Array(
+        users.iter().map(listed_user_json).collect(),
+    )))
 }
 
 /// `GET /api/users/search?perpage=&page=&query=` (server admin)
-async fn search_users(State(state): State<AppState>, ServerAdmin(_): ServerAdmin, Query(q): Query<UserListQuery>) -> ApiResult<Json<Value>> {
+async fn search_users(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+    Query(q): Query<UserListQuery>,
+) -> ApiResult<Json<Value>> {
     let (page, per_page, offset) = paging(q.page, q.perpage, 1000, 5000);
-    let (users, total) = state.store.search_users(q.query.as_deref().unwrap_or(""), per_page, offset).await?;
+    let (users, total) = state
+        .store
+        .search_users(q.query.as_deref().unwrap_or(""), per_page, offset)
+        .await?;
     Ok(Json(json!({
         "totalCount": total,
         "users": users.iter().map(listed_user_json).collect::<Vec<_>>(),
@@ -263,23 +342,39 @@ struct LookupQuery {
 }
 
 /// `GET /api/users/lookup?loginOrEmail=` (server admin)
-async fn lookup_user(State(state): State<AppState>, ServerAdmin(_): ServerAdmin, Query(q): Query<LookupQuery>) -> ApiResult<Json<Value>> {
+async fn lookup_user(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+    Query(q): Query<LookupQuery>,
+) -> ApiResult<Json<Value>> {
     let key = q
         .login_or_email
         .filter(|k| !k.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("loginOrEmail is required"))?;
-    let user = state.store.user_by_login_or_email(key.trim()).await.or_api("User")?;
+    let user = state
+        .store
+        .user_by_login_or_email(key.trim())
+        .await
+        .or_api("User")?;
     Ok(Json(user_json(&user)))
 }
 
 /// `GET /api/users/:id` (server admin)
-async fn get_user(State(state): State<AppState>, ServerAdmin(_): ServerAdmin, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn get_user(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let user = state.store.user_by_id(id).await.or_api("User")?;
     Ok(Json(user_json(&user)))
 }
 
 /// `GET /api/users/:id/orgs` (server admin)
-async fn user_orgs(State(state): State<AppState>, ServerAdmin(_): ServerAdmin, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn user_orgs(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     state.store.user_by_id(id).await.or_api("User")?;
     orgs_json(&state, id).await
 }
@@ -303,14 +398,20 @@ async fn create_user(
     ServerAdmin(_): ServerAdmin,
     JsonBody(req): JsonBody<CreateUser>,
 ) -> ApiResult<Json<Value>> {
-    let login = if req.login.trim().is_empty() { req.email.trim() } else { req.login.trim() };
+    let login = if req.login.trim().is_empty() {
+        req.email.trim()
+    } else {
+        req.login.trim()
+    };
     if login.is_empty() {
         return Err(ApiError::bad_request("login or email is required"));
     }
     check_new_password(&req.password)?;
     let org_id = req.org_id.filter(|id| *id > 0).unwrap_or(1);
     state.store.org_by_id(org_id).await.or_api("Organization")?;
-    let hash = hash_password(&req.password).await.map_err(|_| ApiError::internal())?;
+    let hash = hash_password(&req.password)
+        .await
+        .map_err(|_| ApiError::internal())?;
     let created = state
         .store
         .create_user(&NewUser {
@@ -324,14 +425,23 @@ async fn create_user(
         })
         .await;
     match created {
-        Ok(user) => Ok(Json(json!({"id": user.id, "uid": user.id.to_string(), "message": "User created"}))),
-        Err(StoreError::AlreadyExists) => Err(ApiError::new(StatusCode::PRECONDITION_FAILED, "User with same login or email already exists")),
+        Ok(user) => Ok(Json(
+            json!({"id": user.id, "uid": user.id.to_string(), "message": "User created"}),
+        )),
+        Err(StoreError::AlreadyExists) => Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "User with same login or email already exists",
+        )),
         Err(e) => Err(ApiError::from_store(e, "User")),
     }
 }
 
 /// `DELETE /api/admin/users/:id` (server admin)
-async fn delete_user(State(state): State<AppState>, ServerAdmin(who): ServerAdmin, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn delete_user(
+    State(state): State<AppState>,
+    ServerAdmin(who): ServerAdmin,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     if who.user_id() == Some(id) {
         return Err(ApiError::bad_request("You cannot delete yourself"));
     }
@@ -352,8 +462,14 @@ async fn set_password(
     JsonBody(req): JsonBody<NewPassword>,
 ) -> ApiResult<Json<Value>> {
     check_new_password(&req.password)?;
-    let hash = hash_password(&req.password).await.map_err(|_| ApiError::internal())?;
-    state.store.set_user_password(id, &hash).await.or_api("User")?;
+    let hash = hash_password(&req.password)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    state
+        .store
+        .set_user_password(id, &hash)
+        .await
+        .or_api("User")?;
     Ok(Json(json!({"message": "User password updated"})))
 }
 
@@ -371,8 +487,14 @@ async fn set_permissions(
     JsonBody(req): JsonBody<Permissions>,
 ) -> ApiResult<Json<Value>> {
     if who.user_id() == Some(id) && !req.is_grafana_admin {
-        return Err(ApiError::bad_request("You cannot remove your own server admin permission"));
+        return Err(ApiError::bad_request(
+            "You cannot remove your own server admin permission",
+        ));
     }
-    state.store.set_user_server_admin(id, req.is_grafana_admin).await.or_api("User")?;
+    state
+        .store
+        .set_user_server_admin(id, req.is_grafana_admin)
+        .await
+        .or_api("User")?;
     Ok(Json(json!({"message": "User permissions updated"})))
 }

@@ -27,7 +27,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let result = if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let value = value.to_str().unwrap_or_default().to_string();
         authorization_header(&state, &value, &ip).await.map(Some)
-    } else if let Some(token) = session::cookie_value(req.headers(), &state.config.raw.auth.cookie_name) {
+    } else if let Some(token) =
+        session::cookie_value(req.headers(), &state.config.raw.auth.cookie_name)
+    {
         match session::check(&state, &token).await {
             Ok(SessionCheck::Valid { identity, rotated }) => {
                 if let Some(new_token) = rotated {
@@ -59,7 +61,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
 }
 
-async fn authorization_header(state: &AppState, value: &str, ip: &str) -> Result<Identity, ApiError> {
+async fn authorization_header(
+    state: &AppState,
+    value: &str,
+    ip: &str,
+) -> Result<Identity, ApiError> {
     let (scheme, credentials) = value.split_once(' ').unwrap_or((value, ""));
     let credentials = credentials.trim();
     match scheme.to_ascii_lowercase().as_str() {
@@ -100,7 +106,11 @@ async fn token_identity(state: &AppState, token: &str) -> Result<Identity, ApiEr
     if found.account.is_disabled {
         return Err(ApiError::unauthorized("Service account is disabled"));
     }
-    if found.token.last_used_at.is_none_or(|at| now - at > SEEN_REFRESH_MS) {
+    if found
+        .token
+        .last_used_at
+        .is_none_or(|at| now - at > SEEN_REFRESH_MS)
+    {
         let store = state.store.clone();
         let token_id = found.token.id;
         // Best effort, off the request's path: a lost stamp only makes "last used" a little stale.
@@ -145,13 +155,22 @@ pub async fn password_identity(
         Err(e) => return Err(e.into()),
     };
     let verified = match &user {
-        Some(user) => state.passwords.verify(&user.login, password, &user.password_hash).await,
+        Some(user) => {
+            state
+                .passwords
+                .verify(&user.login, password, &user.password_hash)
+                .await
+        }
         None => false,
     };
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            state.store.record_failed_login(login, ip).await.map_err(ApiError::from)?;
+            state
+                .store
+                .record_failed_login(login, ip)
+                .await
+                .map_err(ApiError::from)?;
             return Err(ApiError::unauthorized("Invalid username or password"));
         }
     };
@@ -159,9 +178,17 @@ pub async fn password_identity(
         return Err(ApiError::unauthorized("User is disabled"));
     }
     if by_login > 0 {
-        state.store.clear_failed_logins(login).await.map_err(ApiError::from)?;
+        state
+            .store
+            .clear_failed_logins(login)
+            .await
+            .map_err(ApiError::from)?;
     }
-    let role = state.store.org_role(user.id, user.org_id).await.map_err(ApiError::from)?;
+    let role = state
+        .store
+        .org_role(user.id, user.org_id)
+        .await
+        .map_err(ApiError::from)?;
     Ok(Identity {
         principal: Principal::User(user.id),
         login: user.login,
@@ -184,12 +211,20 @@ fn csrf_check(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
     if origin_host.trim_end_matches('/') == host {
         Ok(())
     } else {
-        Err(ApiError::forbidden("Origin not allowed: cross-site request refused"))
+        Err(ApiError::forbidden(
+            "Origin not allowed: cross-site request refused",
+        ))
     }
 }
 
@@ -224,9 +259,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("dash.local:3000"));
         assert!(csrf_check(&Method::POST, &h).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://dash.local:3000"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://dash.local:3000"),
+        );
         assert!(csrf_check(&Method::POST, &h).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(csrf_check(&Method::POST, &h).is_err());
         assert!(csrf_check(&Method::GET, &h).is_ok());
     }

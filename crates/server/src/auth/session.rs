@@ -44,7 +44,12 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 pub async fn check(state: &AppState, token: &str) -> ApiResult<SessionCheck> {
     let hash = hash_secret(token);
-    let Some((session, user, role)) = state.store.session_with_user(&hash).await.map_err(ApiError::from)? else {
+    let Some((session, user, role)) = state
+        .store
+        .session_with_user(&hash)
+        .await
+        .map_err(ApiError::from)?
+    else {
         return Ok(SessionCheck::Invalid);
     };
     let now = now_ms();
@@ -53,24 +58,42 @@ pub async fn check(state: &AppState, token: &str) -> ApiResult<SessionCheck> {
     let too_old = now - session.created_at > cfg.session_max_lifetime.as_millis() as i64;
     let stale_previous = session.token_hash != hash && now - session.rotated_at > ROTATION_GRACE_MS;
     if idle || too_old || user.is_disabled {
-        state.store.revoke_session(session.id).await.map_err(ApiError::from)?;
+        state
+            .store
+            .revoke_session(session.id)
+            .await
+            .map_err(ApiError::from)?;
         return Ok(SessionCheck::Invalid);
     }
     if stale_previous {
         return Ok(SessionCheck::Invalid);
     }
     let mut rotated = None;
-    if session.token_hash == hash && now - session.rotated_at > cfg.session_rotation_interval.as_millis() as i64 {
+    if session.token_hash == hash
+        && now - session.rotated_at > cfg.session_rotation_interval.as_millis() as i64
+    {
         let new_token = new_session_token();
-        match state.store.rotate_session(session.id, &hash, &hash_secret(&new_token)).await {
+        match state
+            .store
+            .rotate_session(session.id, &hash, &hash_secret(&new_token))
+            .await
+        {
             Ok(()) => rotated = Some(new_token),
             // Another request rotated it first; this one keeps the token it came with.
             Err(StoreError::VersionMismatch) => {}
             Err(e) => return Err(e.into()),
         }
     } else if now - session.seen_at > SEEN_REFRESH_MS {
-        state.store.touch_session(session.id, now).await.map_err(ApiError::from)?;
-        state.store.touch_user_seen(user.id, now).await.map_err(ApiError::from)?;
+        state
+            .store
+            .touch_session(session.id, now)
+            .await
+            .map_err(ApiError::from)?;
+        state
+            .store
+            .touch_user_seen(user.id, now)
+            .await
+            .map_err(ApiError::from)?;
     }
     Ok(SessionCheck::Valid {
         identity: Identity {
@@ -132,9 +155,13 @@ pub struct LoginForm {
 pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
     let ip = client_ip(&state, &req);
     let user_agent = header_text(req.headers().get(header::USER_AGENT)).to_string();
-    let JsonBody(form) = <JsonBody<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &state).await?;
+    let JsonBody(form) =
+        <JsonBody<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &state)
+            .await?;
     let identity = password_identity(&state, form.user.trim(), &form.password, &ip).await?;
-    let user_id = identity.user_id().ok_or_else(|| ApiError::unauthorized("Invalid username or password"))?;
+    let user_id = identity
+        .user_id()
+        .ok_or_else(|| ApiError::unauthorized("Invalid username or password"))?;
     let token = new_session_token();
     state
         .store
@@ -142,9 +169,12 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
         .await
         .map_err(ApiError::from)?;
     tracing::info!(user = %identity.login, "logged in");
-    let mut response = Json(json!({"message": "Logged in", "redirectUrl": state.config.root_url.path()}))
-        .into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookie_header(&state, &token));
+    let mut response =
+        Json(json!({"message": "Logged in", "redirectUrl": state.config.root_url.path()}))
+            .into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie_header(&state, &token));
     Ok(response)
 }
 
@@ -157,12 +187,21 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
             .await
             .map_err(ApiError::from)?
         {
-            state.store.revoke_session(session.id).await.map_err(ApiError::from)?;
+            state
+                .store
+                .revoke_session(session.id)
+                .await
+                .map_err(ApiError::from)?;
         }
     }
-    let login_page = format!("{}login", cookie_path(&state).trim_end_matches('/').to_owned() + "/");
+    let login_page = format!(
+        "{}login",
+        cookie_path(&state).trim_end_matches('/').to_owned() + "/"
+    );
     let mut response = (StatusCode::FOUND, [(header::LOCATION, login_page)]).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, clear_cookie_header(&state));
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie_header(&state));
     Ok(response)
 }
 
@@ -173,7 +212,10 @@ mod tests {
     #[test]
     fn cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; pharos_session=tok; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; pharos_session=tok; b=2"),
+        );
         assert_eq!(cookie_value(&h, "pharos_session").as_deref(), Some("tok"));
         assert_eq!(cookie_value(&h, "missing"), None);
     }
