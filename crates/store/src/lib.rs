@@ -266,6 +266,14 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+#[doc(hidden)]
+impl Store {
+    /// Runs one statement verbatim; for test set-up only (creating databases).
+    pub async fn execute_raw_for_tests(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(&self.pool).await.expect(sql);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,13 +297,5 @@ mod tests {
         let versions =
             |m: &sqlx::migrate::Migrator| -> Vec<i64> { m.iter().map(|x| x.version).collect() };
         assert_eq!(versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS));
-    }
-}
-
-#[doc(hidden)]
-impl Store {
-    /// Runs one statement verbatim; for test set-up only (creating databases).
-    pub async fn execute_raw_for_tests(&self, sql: &str) {
-        sqlx::raw_sql(sql).execute(&self.pool).await.expect(sql);
     }
 }
