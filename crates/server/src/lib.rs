@@ -108,6 +108,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let state = AppState::new(store.clone(), config, metrics);
     let app = api::router(state.clone());
+    tokio::spawn(prune_periodically(state.clone()));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (setting server.listen)"))?;
@@ -128,6 +129,32 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes expired sessions and old failed-login records every few minutes. Every replica runs it:
+/// the deletes are idempotent, so running twice at once is harmless (the HA issue moves it under a lease).
+async fn prune_periodically(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        let now = pharos_store::now_ms();
+        let cfg = &state.config;
+        let idle_before = now - cfg.session_inactive_lifetime.as_millis() as i64;
+        let created_before = now - cfg.session_max_lifetime.as_millis() as i64;
+        match state
+            .store
+            .prune_sessions(idle_before, created_before)
+            .await
+        {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "pruned expired sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
+        }
+        let attempts_before = now - cfg.login_failure_window.as_millis() as i64;
+        if let Err(e) = state.store.prune_failed_logins(attempts_before).await {
+            tracing::warn!(error = %e, "pruning failed logins failed");
+        }
+    }
 }
 
 async fn shutdown_signal(state: AppState) {

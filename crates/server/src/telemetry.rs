@@ -76,7 +76,6 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram>,
     in_flight: Gauge,
     pool: Family<PoolLabels, Gauge>,
-    pool_max: Gauge,
 }
 
 impl Metrics {
@@ -136,7 +135,6 @@ impl Metrics {
             durations,
             in_flight,
             pool,
-            pool_max: max,
         }
     }
 
@@ -164,7 +162,6 @@ impl Metrics {
         self.pool
             .get_or_create(&PoolLabels { state: "in_use" })
             .set(i64::from(pool_size) - idle);
-        let _ = &self.pool_max;
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
