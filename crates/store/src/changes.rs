@@ -14,6 +14,9 @@ pub struct Change {
     pub created_at: i64,
 }
 
+/// The PostgreSQL channel every write notifies (delivered at commit), so tailers wake at once.
+pub const CHANGE_CHANNEL: &str = "pharos_changes";
+
 pub(crate) async fn record(
     tx: &mut Transaction<'static, Any>,
     org_id: i64,
@@ -31,10 +34,24 @@ pub(crate) async fn record(
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANGE_CHANNEL)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 
 impl Store {
+    /// The id of the newest change (0 when there is none).
+    pub async fn latest_change_id(&self) -> StoreResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM changes")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(id.unwrap_or(0))
+    }
+
     /// Changes with an id above `after`, oldest first, at most `limit`.
     pub async fn changes_since(&self, after: i64, limit: i64) -> StoreResult<Vec<Change>> {
         let rows: Vec<(i64, i64, String, String, String, i64)> = sqlx::query_as(

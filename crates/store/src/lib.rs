@@ -20,7 +20,7 @@ mod sessions;
 mod sql;
 mod users;
 
-pub use changes::Change;
+pub use changes::{Change, CHANGE_CHANNEL};
 pub use dashboards::{
     slugify, Dashboard, DashboardVersion, SaveDashboard, SavedDashboard, TagCount, VersionSummary,
 };
@@ -68,6 +68,7 @@ pub struct StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: std::sync::Arc<str>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -114,13 +115,22 @@ impl Store {
                 })
             })
             .connect_lazy_with(connect_options);
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            url: options.url.as_str().into(),
+        };
         store.ping().await?;
         Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The connection URL when the database is PostgreSQL (for a LISTEN connection of its own).
+    pub fn postgres_url(&self) -> Option<&str> {
+        (self.backend == Backend::Postgres).then_some(&*self.url)
     }
 
     /// Applies the embedded migrations that are missing. On PostgreSQL this holds an advisory lock for
