@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod json;
@@ -99,6 +100,10 @@ pub async fn ensure_admin(store: &Store, config: &Config) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// How often the change feed polls when no notification woke it (the bound on cross-replica
+/// staleness of cached reads where LISTEN/NOTIFY is unavailable).
+const CHANGE_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Runs the server until SIGTERM or Ctrl-C.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -109,6 +114,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), config, metrics);
     let app = api::router(state.clone());
     tokio::spawn(prune_periodically(state.clone()));
+    let feed = pharos_cluster::ChangeFeed::start(store.clone(), CHANGE_POLL_INTERVAL)
+        .await
+        .context("starting the change feed")?;
+    tokio::spawn(cache::follow_change_feed(state.clone(), feed));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (setting server.listen)"))?;

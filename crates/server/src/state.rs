@@ -7,6 +7,7 @@ use std::time::Instant;
 use pharos_store::Store;
 
 use crate::auth::password::PasswordVerifier;
+use crate::cache::Caches;
 use crate::config::Config;
 use crate::telemetry::Metrics;
 
@@ -18,6 +19,7 @@ pub struct Inner {
     pub config: Config,
     pub metrics: Metrics,
     pub passwords: PasswordVerifier,
+    pub caches: Caches,
     /// Set on SIGTERM: `/readyz` answers 503 so balancers stop sending new requests.
     pub draining: AtomicBool,
     /// Set once `/readyz` has seen every migration applied (they are never unapplied).
@@ -32,6 +34,7 @@ impl AppState {
             config,
             metrics,
             passwords: PasswordVerifier::new(),
+            caches: Caches::new(),
             draining: AtomicBool::new(false),
             migrations_ok: AtomicBool::new(false),
             started: Instant::now(),

@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::middleware::authenticate,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::cache::invalidate_after_writes,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(telemetry::panic_response))
         .layer(axum::middleware::from_fn_with_state(
