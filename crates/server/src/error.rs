@@ -1,7 +1,7 @@
 //! The API's one error envelope: `{"message": ..., "status": ...}` with an HTTP status. Only this module
 //! maps errors to HTTP; internal detail goes to the log, never to the client.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use pharos_store::StoreError;
 use serde::Serialize;
@@ -119,6 +119,47 @@ impl IntoResponse for ApiError {
         };
         (self.status, axum::Json(body)).into_response()
     }
+}
+
+/// Longest message kept from a plain-text error (it may echo a huge path segment back).
+const MAX_REWRITTEN_MESSAGE: usize = 200;
+
+/// Rewrites a plain-text error response into the API's JSON envelope. axum's own extractor
+/// rejections (a path segment that is not a number, invalid UTF-8 in a path, a query string that
+/// does not parse) answer in plain text; the authentication middleware, which every routed request
+/// passes through, runs responses through this so every error a client sees is JSON with a
+/// `message`. Other responses pass untouched.
+pub async fn ensure_json_error(response: Response) -> Response {
+    let status = response.status();
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain_text {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else if text.chars().count() > MAX_REWRITTEN_MESSAGE {
+        let mut short: String = text.chars().take(MAX_REWRITTEN_MESSAGE).collect();
+        short.push('…');
+        short
+    } else {
+        text
+    };
+    let mut rewritten = ApiError::new(status, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    rewritten
 }
 
 impl std::fmt::Display for ApiError {

@@ -34,6 +34,13 @@ where
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::bad_request("A JSON request body is required"));
         }
+        if contains_nul_escape(&bytes) {
+            // PostgreSQL text cannot hold NUL; refusing it here keeps both databases alike and
+            // turns what would be a database error into a clear 400.
+            return Err(ApiError::bad_request(
+                "Text in the request body must not contain NUL characters (\\u0000)",
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| match e.classify() {
@@ -43,6 +50,29 @@ where
                 _ => ApiError::bad_request(format!("Malformed JSON: {e}")),
             })
     }
+}
+
+/// True when the JSON text has a `\u0000` escape (a NUL in a string), not counting an escaped
+/// backslash followed by `u0000`, which is plain text.
+fn contains_nul_escape(bytes: &[u8]) -> bool {
+    const ESCAPE: &[u8] = b"\\u0000";
+    let mut from = 0;
+    while let Some(pos) = bytes[from..]
+        .windows(ESCAPE.len())
+        .position(|w| w == ESCAPE)
+    {
+        let at = from + pos;
+        let backslashes_before = bytes[..at]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b'\\')
+            .count();
+        if backslashes_before % 2 == 0 {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// A JSON body that was serialized by hand (for example, stored dashboard JSON spliced in without
@@ -59,5 +89,19 @@ impl IntoResponse for RawJson {
             self.0,
         )
             .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_nul_escape;
+
+    #[test]
+    fn nul_escapes_are_found_but_escaped_backslashes_are_not() {
+        assert!(contains_nul_escape(br#"{"title": "a\u0000b"}"#));
+        assert!(contains_nul_escape(br#"["\\\u0000"]"#));
+        assert!(!contains_nul_escape(br#"{"regex": "\\u0000"}"#));
+        assert!(!contains_nul_escape(br#"{"title": "u0000"}"#));
+        assert!(!contains_nul_escape(b""));
     }
 }

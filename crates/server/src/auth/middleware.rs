@@ -22,6 +22,16 @@ use crate::state::AppState;
 pub const SEEN_REFRESH_MS: i64 = 60_000;
 
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // A NUL would reach the database in a uid, login or search term; PostgreSQL text cannot hold
+    // it. Refused before anything else reads the URL (credentials included).
+    if req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().contains("%00"))
+    {
+        return ApiError::bad_request("The URL must not contain NUL characters (%00)")
+            .into_response();
+    }
     let ip = client_ip(&state, &req);
     let mut set_cookie = None;
     let result = if let Some(value) = req.headers().get(header::AUTHORIZATION) {
@@ -51,8 +61,16 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             if let Some(identity) = identity {
                 req.extensions_mut().insert(identity);
             }
-            let mut response = next.run(req).await;
-            if let Some(cookie) = set_cookie {
+            let mut response = crate::error::ensure_json_error(next.run(req).await).await;
+            // A handler that set the session cookie itself (login, logout) has the last word: a
+            // rotated or cleared cookie appended after it would replace the one it just set.
+            let cookie_name = format!("{}=", state.config.raw.auth.cookie_name);
+            let handler_set_cookie = response
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .any(|v| v.as_bytes().starts_with(cookie_name.as_bytes()));
+            if let Some(cookie) = set_cookie.filter(|_| !handler_set_cookie) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
@@ -78,6 +96,7 @@ async fn authorization_header(
                 .ok_or_else(|| ApiError::unauthorized("Invalid Basic auth header"))?;
             let (user, password) = decoded
                 .split_once(':')
+                .filter(|_| !decoded.contains('\0'))
                 .ok_or_else(|| ApiError::unauthorized("Invalid Basic auth header"))?;
             if user == "api_key" {
                 token_identity(state, password).await

@@ -83,7 +83,7 @@ pub async fn check(state: &AppState, token: &str) -> ApiResult<SessionCheck> {
             Err(StoreError::VersionMismatch) => {}
             Err(e) => return Err(e.into()),
         }
-    } else if now - session.seen_at > SEEN_REFRESH_MS {
+    } else if now - session.seen_at > seen_refresh_ms(cfg.session_inactive_lifetime) {
         state
             .store
             .touch_session(session.id, now)
@@ -108,6 +108,12 @@ pub async fn check(state: &AppState, token: &str) -> ApiResult<SessionCheck> {
         },
         rotated,
     })
+}
+
+/// How stale `seen_at` may get before a request refreshes it: [`SEEN_REFRESH_MS`], but never more
+/// than a quarter of the inactive lifetime, or a session in steady use would be taken for idle.
+fn seen_refresh_ms(inactive_lifetime: std::time::Duration) -> i64 {
+    SEEN_REFRESH_MS.min(inactive_lifetime.as_millis() as i64 / 4)
 }
 
 fn cookie_path(state: &AppState) -> String {
@@ -218,5 +224,15 @@ mod tests {
         );
         assert_eq!(cookie_value(&h, "pharos_session").as_deref(), Some("tok"));
         assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn short_inactive_lifetimes_refresh_seen_at_sooner() {
+        use std::time::Duration;
+        assert_eq!(
+            seen_refresh_ms(Duration::from_secs(7 * 86_400)),
+            SEEN_REFRESH_MS
+        );
+        assert_eq!(seen_refresh_ms(Duration::from_secs(2)), 500);
     }
 }
