@@ -348,12 +348,17 @@ fn merge_file(table: &mut toml::Value, file: toml::Value) -> Result<(), SettingE
     Ok(())
 }
 
-/// `SECTION_KEY=value` (the part after `PHAROS_`): the section is the first word.
+/// `SECTION_KEY=value` (the part after `PHAROS_`): the section is the first word. Variables whose
+/// first word is no section (`PHAROS_BIN`, `PHAROS_TEST_...`) belong to other tools and are ignored;
+/// a known section with an unknown key is a typo and stops start-up.
 fn apply_env(table: &mut toml::Value, rest: &str, value: &str) -> Result<(), SettingError> {
     let env_name = format!("PHAROS_{rest}");
     let Some((section, key)) = rest.split_once('_') else {
-        return Err(bad(&env_name, "is not PHAROS_<SECTION>_<KEY>"));
+        return Ok(());
     };
+    if table.get(section.to_lowercase().as_str()).is_none() {
+        return Ok(());
+    }
     set(
         table,
         &section.to_lowercase(),
@@ -484,6 +489,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("listn"), "{err}");
+        // Other tools' variables that share the prefix are not settings.
+        let others = env(&[("PHAROS_BIN", "/x"), ("PHAROS_TEST_VENV", "/y")]);
+        assert!(Settings::load(None, others, &Overrides::default()).is_ok());
         let mut s = Settings::default();
         s.server.listen = "nowhere".into();
         assert_eq!(s.validate().unwrap_err().name, "server.listen");

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use pharos_store::{NewUser, Role, Store, StoreError, StoreOptions};
+use tower::Layer;
 
 use crate::config::{Config, DEFAULT_ADMIN_PASSWORD, DEFAULT_SECRET_KEY};
 use crate::state::AppState;
@@ -128,13 +129,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "pharos is ready"
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal(state))
-    .await
-    .context("serving HTTP")?;
+    // Trailing slashes are trimmed before routing: Grafana answers `/api/serviceaccounts/` as
+    // `/api/serviceaccounts`, and clients (grafana-client) rely on it.
+    let app = tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(app);
+    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        SocketAddr,
+    >(app);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal(state))
+        .await
+        .context("serving HTTP")?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

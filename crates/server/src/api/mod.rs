@@ -3,6 +3,7 @@
 
 mod dashboards;
 mod folders;
+mod frontend;
 mod health;
 mod orgs;
 mod search;
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(dashboards::router())
         .merge(folders::router())
+        .merge(frontend::router())
         .merge(search::router())
         .merge(users::router())
         .merge(orgs::router())
