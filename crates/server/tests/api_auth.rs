@@ -86,7 +86,10 @@ async fn with_cookie_json(
     if let Some(body) = body {
         rb = rb.json(&body);
     }
-    let resp = rb.send().await.expect("request");
+    let resp = rb
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e:?}\nlogs:\n{}", px.logs().join("\n")));
     let status = resp.status();
     let new_token = session_cookie(resp.headers())
         .map(|c| c.1)
