@@ -265,18 +265,39 @@ fn dashboard_from_row(r: DashboardRow) -> StoreResult<Dashboard> {
 
 impl Store {
     /// Creates or updates a dashboard following Grafana's save rules (see the module docs).
-    pub async fn save_dashboard(&self, cmd: SaveDashboard) -> StoreResult<SavedDashboard> {
+    pub async fn save_dashboard(&self, mut cmd: SaveDashboard) -> StoreResult<SavedDashboard> {
+        let fields = read_fields(&cmd.dashboard)?;
+        // Two saves can both pass the checks and then meet at a unique index (the same new uid, or
+        // the same title in a folder), or at the version guard of the update. Saving again gives
+        // the loser what a sequential save gets: 412 `version-mismatch` or `name-exists`, or the
+        // overwrite it asked for.
+        let mut retries = 0;
+        loop {
+            match self.try_save_dashboard(&mut cmd, &fields).await {
+                Err(StoreError::AlreadyExists) if retries < 4 => retries += 1,
+                Err(StoreError::VersionMismatch) if cmd.overwrite && retries < 4 => retries += 1,
+                result => return result,
+            }
+        }
+    }
+
+    /// One attempt of [`Store::save_dashboard`], in one transaction.
+    async fn try_save_dashboard(
+        &self,
+        cmd: &mut SaveDashboard,
+        fields: &DashboardFields,
+    ) -> StoreResult<SavedDashboard> {
         let SaveDashboard {
             org_id,
-            mut dashboard,
+            dashboard,
             folder_uid,
             overwrite,
             message,
             actor,
             restored_from,
         } = cmd;
-        let fields = read_fields(&dashboard)?;
-        let folder_uid = folder_uid.filter(|u| !u.is_empty());
+        let (org_id, overwrite, restored_from) = (*org_id, *overwrite, *restored_from);
+        let folder_uid = folder_uid.clone().filter(|u| !u.is_empty());
         let mut tx = self.begin_write().await?;
 
         let folder_id: Option<i64> = match &folder_uid {
@@ -360,7 +381,8 @@ impl Store {
                 dashboard.insert("id".into(), Value::from(found.id));
                 dashboard.insert("uid".into(), Value::from(found.uid.clone()));
                 dashboard.insert("version".into(), Value::from(version));
-                let data = Value::Object(dashboard).to_string();
+                let data = serde_json::to_string(&*dashboard)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 // The version guard makes a concurrent save on another replica lose cleanly.
                 let changed = sqlx::query(
                     "UPDATE dashboards SET title = $1, slug = $2, folder_id = $3, version = $4, tags = $5, \
@@ -392,10 +414,10 @@ impl Store {
                     version,
                     found.version,
                     restored_from,
-                    &message,
+                    message,
                     data,
                     now,
-                    &actor,
+                    actor,
                 )
                 .await?;
                 (found.id, found.uid.clone(), version, found.version)
@@ -421,24 +443,15 @@ impl Store {
                 dashboard.insert("id".into(), Value::from(id));
                 dashboard.insert("uid".into(), Value::from(uid.clone()));
                 dashboard.insert("version".into(), Value::from(1));
-                let data = Value::Object(dashboard).to_string();
+                let data = serde_json::to_string(&*dashboard)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 sqlx::query("UPDATE dashboards SET data = $1 WHERE id = $2")
                     .bind(data.clone())
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                self.insert_version(
-                    &mut tx,
-                    id,
-                    1,
-                    0,
-                    restored_from,
-                    &message,
-                    data,
-                    now,
-                    &actor,
-                )
-                .await?;
+                self.insert_version(&mut tx, id, 1, 0, restored_from, message, data, now, actor)
+                    .await?;
                 (id, uid, 1, 0)
             }
         };
@@ -459,7 +472,7 @@ impl Store {
         Ok(SavedDashboard {
             id,
             uid,
-            title: fields.title,
+            title: fields.title.clone(),
             slug,
             version,
             folder_id,

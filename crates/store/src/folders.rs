@@ -164,23 +164,40 @@ impl Store {
             }
             None => current.uid.clone(),
         };
-        sqlx::query(
+        // Unless `overwrite`, the version guard makes a concurrent update (on this or another
+        // replica) that read the same version lose cleanly instead of overwriting the winner.
+        let mut update = sqlx::query(if overwrite {
             "UPDATE folders SET title = $1, uid = $2, version = version + 1, updated = $3, updated_by = $4 \
-             WHERE id = $5",
-        )
+             WHERE id = $5"
+        } else {
+            "UPDATE folders SET title = $1, uid = $2, version = version + 1, updated = $3, updated_by = $4 \
+             WHERE id = $5 AND version = $6"
+        })
         .bind(title)
         .bind(target_uid.clone())
         .bind(now_ms())
         .bind(actor.to_string())
-        .bind(current.id)
-        .execute(&mut *tx)
-        .await?;
+        .bind(current.id);
+        if !overwrite {
+            update = update.bind(current.version);
+        }
+        let changed = update.execute(&mut *tx).await?.rows_affected();
+        if changed == 0 {
+            return Err(StoreError::VersionMismatch);
+        }
         record(&mut tx, org_id, "folder", &current.uid, "update").await?;
         if target_uid != current.uid {
             record(&mut tx, org_id, "folder", &target_uid, "update").await?;
         }
+        // Read inside the transaction: the answer is this update's row, even when another update
+        // commits right after it.
+        let sql = format!("{FOLDER_SELECT} WHERE id = $1");
+        let updated: FolderRow = sqlx::query_as(&sql)
+            .bind(current.id)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
-        self.folder_by_id(org_id, current.id).await
+        Ok(folder_from_row(updated))
     }
 
     /// Deletes the folder and every dashboard in it; returns the folder as it was.

@@ -421,14 +421,18 @@ async fn import(
         };
         inputs.push((format!("${{{name}}}"), given.value.clone()));
     }
-    dashboard.remove("__inputs");
+    // `shift_remove` keeps the other keys in their order (`remove` would move the last key here).
+    dashboard.shift_remove("__inputs");
     let mut value = Value::Object(dashboard);
     fill_inputs(&mut value, &inputs);
     let Value::Object(mut dashboard) = value else {
         return Err(ApiError::internal());
     };
-    // An import creates or replaces by uid; the exported id belongs to another server.
-    dashboard.remove("id");
+    // An import creates or replaces by uid; the exported id belongs to another server. Nulled in
+    // place, so the id the save writes keeps the key's position.
+    if let Some(id) = dashboard.get_mut("id") {
+        *id = Value::Null;
+    }
     let folder_uid = folder_target(&state, who.org_id, req.folder_uid, req.folder_id).await?;
     let saved = state
         .store

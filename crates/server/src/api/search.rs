@@ -86,8 +86,21 @@ fn parse_query(raw: Option<&str>, org_id: i64, user_id: Option<i64>) -> ApiResul
                 }
             }
             "starred" => q.starred = value == "true" || value == "1",
-            "limit" => q.limit = number(&key, value)?.clamp(1, 5000),
-            "page" => q.page = number(&key, value)?.max(1),
+            // As Grafana: a limit or page that is not a positive number means the default, and a
+            // limit above 5000 is refused with 422.
+            "limit" => {
+                q.limit = match value.trim().parse::<i64>() {
+                    Ok(limit) if limit > 5000 => {
+                        return Err(ApiError::new(
+                            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                            "Limit is above maximum allowed (5000), use page parameter to access hits beyond limit",
+                        ))
+                    }
+                    Ok(limit) if limit > 0 => limit,
+                    _ => 1000,
+                }
+            }
+            "page" => q.page = value.trim().parse::<i64>().unwrap_or(1).max(1),
             "sort" => q.descending = value == "alpha-desc",
             _ => {}
         }
@@ -171,7 +184,18 @@ mod tests {
         assert_eq!(q.folder_uids, vec!["general"]);
         assert!(q.starred);
         assert_eq!((q.limit, q.page), (7, 2));
-        assert!(parse_query(Some("limit=abc"), 1, None).is_err());
+        assert_eq!(
+            parse_query(Some("limit=abc&page=x"), 1, None)
+                .unwrap()
+                .limit,
+            1000
+        );
+        assert_eq!(
+            parse_query(Some("limit=0&page=x"), 1, None).unwrap().page,
+            1
+        );
+        assert!(parse_query(Some("limit=5001"), 1, None).is_err());
+        assert!(parse_query(Some("dashboardIds=abc"), 1, None).is_err());
         assert!(parse_query(Some("type=weird"), 1, None).is_err());
     }
 }
