@@ -24,7 +24,7 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use moka::sync::Cache;
-use pharos_store::{Dashboard, TokenIdentity};
+use pharos_store::{Dashboard, StoreResult, TokenIdentity};
 
 use crate::state::AppState;
 
@@ -111,6 +111,35 @@ impl Caches {
             cache.insert(key, Entry { generation, value });
         }
     }
+}
+
+/// The dashboard `(org, uid)`, from the cache or the database.
+pub async fn dashboard(state: &AppState, org_id: i64, uid: &str) -> StoreResult<Arc<Dashboard>> {
+    let caches = &state.caches;
+    let key = (org_id, uid.to_string());
+    if let Some(d) = caches.get(&caches.dashboards, &key) {
+        return Ok(d);
+    }
+    let generation = caches.generation();
+    let d = Arc::new(state.store.dashboard_by_uid(org_id, uid).await?);
+    caches.put(&caches.dashboards, key, generation, d.clone());
+    Ok(d)
+}
+
+/// Uids of the dashboards `user_id` starred in the org, from the cache or the database.
+pub async fn starred_uids(
+    state: &AppState,
+    user_id: i64,
+    org_id: i64,
+) -> StoreResult<Arc<Vec<String>>> {
+    let caches = &state.caches;
+    if let Some(uids) = caches.get(&caches.stars, &(user_id, org_id)) {
+        return Ok(uids);
+    }
+    let generation = caches.generation();
+    let uids = Arc::new(state.store.starred_uids(user_id, org_id).await?);
+    caches.put(&caches.stars, (user_id, org_id), generation, uids.clone());
+    Ok(uids)
 }
 
 /// Moves the generation on after every request that may have written.

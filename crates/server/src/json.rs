@@ -77,7 +77,7 @@ fn contains_nul_escape(bytes: &[u8]) -> bool {
 
 /// A JSON body that was serialized by hand (for example, stored dashboard JSON spliced in without
 /// parsing it again).
-pub struct RawJson(pub String);
+pub struct RawJson(pub Bytes);
 
 impl IntoResponse for RawJson {
     fn into_response(self) -> Response {

@@ -149,7 +149,7 @@ struct Meta {
     provisioned_external_id: &'static str,
 }
 
-fn meta(state: &AppState, who: &Identity, d: &Dashboard) -> Meta {
+fn meta(state: &AppState, who: &Identity, d: &Dashboard, is_starred: bool) -> Meta {
     let editor = who.has_role(pharos_store::Role::Editor);
     Meta {
         kind: "db",
@@ -168,7 +168,7 @@ fn meta(state: &AppState, who: &Identity, d: &Dashboard) -> Meta {
         version: d.version,
         has_acl: false,
         is_folder: false,
-        is_starred: d.is_starred,
+        is_starred,
         folder_id: d.folder_id.unwrap_or(0),
         folder_uid: d.folder_uid.clone().unwrap_or_default(),
         folder_title: d.folder_title.clone().unwrap_or_else(|| "General".into()),
@@ -191,19 +191,24 @@ async fn get_by_uid(
     Viewer(who): Viewer,
     Path(uid): Path<String>,
 ) -> ApiResult<RawJson> {
-    let d = state
-        .store
-        .dashboard_for_viewer(who.org_id, &uid, who.user_id())
+    let d = crate::cache::dashboard(&state, who.org_id, &uid)
         .await
         .or_api("Dashboard")?;
-    let meta = serde_json::to_string(&meta(&state, &who, &d)).map_err(|_| ApiError::internal())?;
+    let starred = match who.user_id() {
+        Some(user_id) => crate::cache::starred_uids(&state, user_id, who.org_id)
+            .await?
+            .contains(&d.uid),
+        None => false,
+    };
+    let meta = serde_json::to_string(&meta(&state, &who, &d, starred))
+        .map_err(|_| ApiError::internal())?;
     let mut body = String::with_capacity(d.data.len() + meta.len() + 32);
     body.push_str("{\"dashboard\":");
     body.push_str(&d.data);
     body.push_str(",\"meta\":");
     body.push_str(&meta);
     body.push('}');
-    Ok(RawJson(body))
+    Ok(RawJson(body.into()))
 }
 
 /// `DELETE /api/dashboards/uid/:uid`

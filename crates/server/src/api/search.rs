@@ -1,14 +1,17 @@
 //! `GET /api/search`: Grafana's search over folders and dashboards.
 
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use pharos_store::{SearchHit, SearchHitKind, SearchQuery};
 use serde::Serialize;
 
 use super::app_url;
 use crate::auth::Viewer;
+use crate::cache::SearchKey;
 use crate::error::{ApiError, ApiResult};
+use crate::json::RawJson;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -153,16 +156,29 @@ fn hit_json(state: &AppState, h: SearchHit) -> Hit {
 }
 
 /// `GET /api/search?query=&tag=&type=&dashboardUIDs=&folderUIDs=&starred=&limit=&page=`
+///
+/// Answers are cached per org, viewer and query string (see `crate::cache`), already serialized.
 async fn search(
     State(state): State<AppState>,
     Viewer(who): Viewer,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Vec<Hit>>> {
-    let query = parse_query(raw.as_deref(), who.org_id, who.user_id())?;
+) -> ApiResult<RawJson> {
+    let caches = &state.caches;
+    let key = SearchKey {
+        org_id: who.org_id,
+        user_id: who.user_id(),
+        query: raw.unwrap_or_default(),
+    };
+    if let Some(body) = caches.get(&caches.search, &key) {
+        return Ok(RawJson(body));
+    }
+    let generation = caches.generation();
+    let query = parse_query(Some(&key.query), who.org_id, who.user_id())?;
     let hits = state.store.search(&query).await?;
-    Ok(Json(
-        hits.into_iter().map(|h| hit_json(&state, h)).collect(),
-    ))
+    let hits: Vec<Hit> = hits.into_iter().map(|h| hit_json(&state, h)).collect();
+    let body = Bytes::from(serde_json::to_vec(&hits).map_err(|_| ApiError::internal())?);
+    caches.put(&caches.search, key, generation, body.clone());
+    Ok(RawJson(body))
 }
 
 #[cfg(test)]

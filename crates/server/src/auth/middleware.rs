@@ -3,6 +3,7 @@
 //! decides whether that is enough.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
@@ -112,12 +113,40 @@ async fn token_identity(state: &AppState, token: &str) -> Result<Identity, ApiEr
     if !token.starts_with(SERVICE_ACCOUNT_PREFIX) {
         return Err(ApiError::unauthorized("Invalid API key"));
     }
-    let found = state
-        .store
-        .token_identity(&hash_secret(token))
-        .await
-        .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
+    // Token lookups are cached (see crate::cache): revoking a token on another replica reaches
+    // this one through the change feed.
+    let hash = hash_secret(token);
+    let caches = &state.caches;
+    let found = match caches.get(&caches.tokens, &hash) {
+        Some(found) => found,
+        None => {
+            let generation = caches.generation();
+            let found = Arc::new(
+                state
+                    .store
+                    .token_identity(&hash)
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?,
+            );
+            caches.put(&caches.tokens, hash, generation, found.clone());
+            let now = now_ms();
+            if found
+                .token
+                .last_used_at
+                .is_none_or(|at| now - at > SEEN_REFRESH_MS)
+            {
+                let store = state.store.clone();
+                let token_id = found.token.id;
+                // Best effort, off the request's path: a lost stamp only makes "last used" a little
+                // stale. Cache hits skip it; the cache's time-to-live brings the next stamp.
+                tokio::spawn(async move {
+                    let _ = store.touch_api_token(token_id, now).await;
+                });
+            }
+            found
+        }
+    };
     let now = now_ms();
     if found.token.expires.is_some_and(|at| at <= now) {
         return Err(ApiError::unauthorized("API key has expired"));
@@ -125,22 +154,10 @@ async fn token_identity(state: &AppState, token: &str) -> Result<Identity, ApiEr
     if found.account.is_disabled {
         return Err(ApiError::unauthorized("Service account is disabled"));
     }
-    if found
-        .token
-        .last_used_at
-        .is_none_or(|at| now - at > SEEN_REFRESH_MS)
-    {
-        let store = state.store.clone();
-        let token_id = found.token.id;
-        // Best effort, off the request's path: a lost stamp only makes "last used" a little stale.
-        tokio::spawn(async move {
-            let _ = store.touch_api_token(token_id, now).await;
-        });
-    }
     Ok(Identity {
         principal: Principal::ServiceAccount(found.account.id),
-        login: found.account.login,
-        name: found.account.name,
+        login: found.account.login.clone(),
+        name: found.account.name.clone(),
         email: String::new(),
         org_id: found.account.org_id,
         role: Some(found.account.role),
