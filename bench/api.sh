@@ -22,8 +22,9 @@
 #   FIXTURE        the large dashboard (default ../shared/fixtures/dashboards/node-exporter-full.json)
 #   BENCH_LOG_LEVEL  the server's log.level (default info, the shipped default: one log line per request)
 #   BENCH_MAX_SECONDS  the script stops starting new runs after this long (default 2400)
-#   QUIET_LOAD, QUIET_WAIT  before each backend's runs, wait up to QUIET_WAIT seconds (default 0: no wait)
-#                  for the 1-minute load average to drop below QUIET_LOAD (default 1.5); the load average
+#   QUIET_BUSY, QUIET_WAIT  before the start-up timings and each backend's runs, while nothing of the
+#                  benchmark is busy, wait up to QUIET_WAIT seconds (default 0: no wait) for the machine's CPU
+#                  use (over 3 s, from /proc/stat) to drop below QUIET_BUSY percent (default 15); the figure
 #                  is printed either way, as the machine is shared
 #
 # Everything it starts (pharos processes, the scratch PostgreSQL database, a temp dir) is removed on exit,
@@ -45,7 +46,7 @@ PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432}
 FIXTURE=${FIXTURE:-$ROOT/../shared/fixtures/dashboards/node-exporter-full.json}
 BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
 BENCH_MAX_SECONDS=${BENCH_MAX_SECONDS:-2400}
-QUIET_LOAD=${QUIET_LOAD:-1.5}
+QUIET_BUSY=${QUIET_BUSY:-15}
 QUIET_WAIT=${QUIET_WAIT:-0}
 IDLE_WAIT=3          # seconds between "ready" and the idle RSS reading
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -218,13 +219,24 @@ cpu_ticks() { # PID... -> user + system CPU ticks of those processes (gone ones 
     echo "$t"
 }
 
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
+cpu_busy_pct() { # the machine's CPU use over the next 3 seconds, in percent of all CPUs
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+    sleep 3
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
+        printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
+}
 
+# Sets BUSY to what other programs use of the CPUs now (the benchmark idles meanwhile); with QUIET_WAIT,
+# first waits for a quieter machine.
 wait_quiet() {
-    local waited=0
-    while (( waited < QUIET_WAIT )) && awk -v l="$(loadavg)" -v q="$QUIET_LOAD" 'BEGIN { exit !(l >= q) }'; do
-        (( waited == 0 )) && note "load average $(loadavg) >= $QUIET_LOAD; waiting up to ${QUIET_WAIT}s for a quieter machine"
-        sleep 5; waited=$(( waited + 5 ))
+    local started=$SECONDS
+    BUSY=$(cpu_busy_pct)
+    while (( BUSY >= QUIET_BUSY && SECONDS - started < QUIET_WAIT )); do
+        note "the CPUs are ${BUSY}% busy with other work; waiting (up to ${QUIET_WAIT}s) for a quieter machine"
+        sleep 7
+        BUSY=$(cpu_busy_pct)
     done
 }
 
@@ -356,6 +368,7 @@ bench_backend() {
             url="$PG_ADMIN_URL/$db" ;;
         *) die "unknown backend $backend" ;;
     esac
+    wait_quiet
     note "$backend: starting pharos on an empty database"
     start_server "$url" "$log"
     local pid=$PID
@@ -385,7 +398,7 @@ bench_backend() {
     done < <(route_table)
 
     wait_quiet
-    echo "$backend|load_before|$(loadavg)" >>"$INFO"
+    echo "$backend|busy_before|$BUSY" >>"$INFO"
     for (( round = 1; round <= ROUNDS; round++ )); do
         while IFS='|' read -r name auth path; do
             note "$backend: round $round/$ROUNDS $name"
@@ -394,7 +407,6 @@ bench_backend() {
         done < <(route_table)
     done
 
-    echo "$backend|load_after|$(loadavg)" >>"$INFO"
     sleep 2
     echo "$backend|rss_after_load_kib|$(rss_kib "$pid")" >>"$INFO"
     echo "$backend|rss_peak_kib|$(rss_kib "$pid" VmHWM)" >>"$INFO"
@@ -407,7 +419,7 @@ bench_startup() {
     local url="sqlite://$TMP/startup/pharos.db" log=$TMP/startup.log i
     mkdir -p "$TMP/startup"
     wait_quiet
-    STARTUP_LOAD=$(loadavg)
+    STARTUP_BUSY=$BUSY
     note "sqlite: start-to-ready, first start on an empty database, then $STARTS restarts"
     start_server "$url" "$log"
     STARTUP_FIRST=$READY_MS
@@ -443,7 +455,7 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
 fi
 echo "- data: $SEED small dashboards (~$(small_dashboard 1 | wc -c) bytes each) + node-exporter-full ($(wc -c <"$FIXTURE") bytes), created through the API; server log level $BENCH_LOG_LEVEL, JSON lines to a file"
 echo
-echo "- 1-minute load average when each backend's runs began and ended: $(for b in $BACKENDS; do printf '%s %s -> %s; ' "$b" "$(info "$b" load_before)" "$(info "$b" load_after)"; done)"
+echo "- CPU use by other programs just before each backend's runs (3 s, benchmark idle): $(for b in $BACKENDS; do printf '%s %s%%; ' "$b" "$(info "$b" busy_before)"; done)"
 echo
 echo "Medians over the rounds. \"vs /livez\" is the route's req/s as a share of /livez's req/s on the same backend in"
 echo "the same run. \"CPU/req\" is the CPU time (user + system) the pharos process, and for PostgreSQL the"
@@ -489,7 +501,7 @@ echo
 echo "Start-to-ready on SQLite (process spawn to the first /readyz 200, polled every ~2 ms; the server's own"
 echo "startup_ms from its ready log line in brackets):"
 echo
-echo "- 1-minute load average when the starts began: $STARTUP_LOAD"
+echo "- other programs' CPU use just before: ${STARTUP_BUSY}%"
 echo "- first start, empty database (migrations + admin user): $STARTUP_FIRST ms [$STARTUP_FIRST_LOGGED ms]"
 echo "- median of $STARTS starts on the migrated database: $STARTUP_MEDIAN ms [$(median <"$TMP/startup.logged") ms]" \
      "(all: $(sort -n "$TMP/startup.ms" | tr '\n' ' ')ms)"
