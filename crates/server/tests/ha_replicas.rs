@@ -140,15 +140,23 @@ async fn two_replicas_start_together_on_an_empty_database_ten_times() {
             "1",
             "round {round}: the admin's membership"
         );
-        // At least one says it applied the schema. (Exactly one would be the truth, but the store
-        // reads the applied versions before taking the migration lock, so a replica that waited
-        // for the other also reports them as applied: a misleading log line, not a double apply,
-        // which the table check above rules out.)
+        // Exactly one says it applied the schema; the other waited and found it current.
         let applied = [&a, &b]
             .iter()
             .filter(|px| logged(px, "applied database migrations"))
             .count();
-        assert!(applied >= 1, "round {round}: nobody applied the migrations");
+        assert_eq!(
+            applied, 1,
+            "round {round}: replicas that applied the migrations"
+        );
+        let current = [&a, &b]
+            .iter()
+            .filter(|px| logged(px, "database schema is current"))
+            .count();
+        assert_eq!(
+            current, 1,
+            "round {round}: replicas that found the schema current"
+        );
 
         // A session made on one is valid on the other.
         let token = login_token(&a, "admin", "admin").await;
@@ -382,4 +390,100 @@ async fn dashboards_are_shared_and_concurrent_saves_conflict() {
         ),
         "1"
     );
+}
+
+/// Reads are cached per replica; a write through one replica must reach the other's cache through
+/// the change feed (LISTEN/NOTIFY on PostgreSQL), not linger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cached_reads_follow_writes_made_on_another_replica() {
+    let db = Database::fresh(Backend::Postgres);
+    let a = Pharos::start_with(db.clone(), Options::default()).await;
+    let b = Pharos::start_with(db.clone(), Options::default()).await;
+
+    // A token and a dashboard, read through B until B has them cached.
+    let (s, sa) = a
+        .admin()
+        .post(
+            "/api/serviceaccounts",
+            json!({"name": "reader", "role": "Viewer"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sa}");
+    let sa_id = sa["id"].as_i64().unwrap();
+    let (s, tok) = a
+        .admin()
+        .post(
+            &format!("/api/serviceaccounts/{sa_id}/tokens"),
+            json!({"name": "t"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{tok}");
+    let reader_b = b.bearer(tok["key"].as_str().unwrap());
+    let (s, saved) = a
+        .admin()
+        .post(
+            "/api/dashboards/db",
+            json!({"dashboard": {"title": "Cached", "tags": ["one"]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    let uid = saved["uid"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        let (s, d) = reader_b.get(&format!("/api/dashboards/uid/{uid}")).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["dashboard"]["version"], 1);
+        let (s, hits) = reader_b.get("/api/search?query=Cached").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(hits[0]["tags"], json!(["one"]));
+    }
+
+    // Update through A: B must serve the new version and the new tags within a second.
+    let (s, v2) = a
+        .admin()
+        .post(
+            "/api/dashboards/db",
+            json!({"dashboard": {"title": "Cached", "uid": uid, "version": 1, "tags": ["two"]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v2}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let (_, d) = reader_b.get(&format!("/api/dashboards/uid/{uid}")).await;
+        let (_, hits) = reader_b.get("/api/search?query=Cached").await;
+        if d["dashboard"]["version"] == 2 && hits[0]["tags"] == json!(["two"]) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica B still serves version {} and tags {} 2 s after the write",
+            d["dashboard"]["version"],
+            hits[0]["tags"]
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Deleting the token through A revokes it on B within a second.
+    let (s, list) = a
+        .admin()
+        .get(&format!("/api/serviceaccounts/{sa_id}/tokens"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let token_id = list[0]["id"].as_i64().unwrap();
+    let (s, _) = a
+        .admin()
+        .delete(&format!("/api/serviceaccounts/{sa_id}/tokens/{token_id}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let (s, _) = reader_b.get("/api/search").await;
+        if s == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a deleted token still works on B after 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -140,20 +140,41 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        let before = self.applied_migrations().await?;
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(StoreError::Migrate)?;
-        let after = self.applied_migrations().await?;
-        Ok(MigrationReport {
-            applied: after
-                .iter()
-                .copied()
-                .filter(|v| !before.contains(v))
-                .collect(),
-            total: after.len(),
-        })
+        // One connection for the whole run. On PostgreSQL it holds an advisory lock of its own
+        // around "what is applied / apply / what is applied now", so the report names exactly
+        // the versions this caller applied even when replicas start together (sqlx's migrator
+        // takes a lock too, but only around its own part).
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(MIGRATION_REPORT_LOCK)
+                .execute(&mut *conn)
+                .await?;
+        }
+        let result = async {
+            let before = applied_migrations(&mut conn, self.backend).await?;
+            migrator
+                .run(&mut *conn)
+                .await
+                .map_err(StoreError::Migrate)?;
+            let after = applied_migrations(&mut conn, self.backend).await?;
+            Ok(MigrationReport {
+                applied: after
+                    .iter()
+                    .copied()
+                    .filter(|v| !before.contains(v))
+                    .collect(),
+                total: after.len(),
+            })
+        }
+        .await;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(MIGRATION_REPORT_LOCK)
+                .execute(&mut *conn)
+                .await?;
+        }
+        result
     }
 
     /// True when every embedded migration is applied (what `/readyz` checks).
@@ -162,31 +183,8 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.iter().count(),
             Backend::Postgres => POSTGRES_MIGRATIONS.iter().count(),
         };
-        Ok(self.applied_migrations().await?.len() == expected)
-    }
-
-    async fn applied_migrations(&self) -> StoreResult<Vec<i64>> {
-        let table_exists: Option<i64> = match self.backend {
-            Backend::Sqlite => sqlx::query_scalar(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-            )
-            .fetch_optional(&self.pool)
-            .await?,
-            Backend::Postgres => sqlx::query_scalar(
-                "SELECT count(*) FROM information_schema.tables \
-                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
-            )
-            .fetch_optional(&self.pool)
-            .await?,
-        };
-        if table_exists.unwrap_or(0) == 0 {
-            return Ok(Vec::new());
-        }
-        Ok(sqlx::query_scalar(
-            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        let mut conn = self.pool.acquire().await?;
+        Ok(applied_migrations(&mut conn, self.backend).await?.len() == expected)
     }
 
     /// A trivial round trip: fails when the database is unreachable.
@@ -216,6 +214,39 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+/// Key of the advisory lock [`Store::migrate`] holds on PostgreSQL ("PHAROSM" in ASCII).
+const MIGRATION_REPORT_LOCK: i64 = 0x0050_4841_524f_534d;
+
+/// Versions recorded as applied in sqlx's table (none when the table does not exist yet).
+async fn applied_migrations(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+) -> StoreResult<Vec<i64>> {
+    let table_exists: i64 = match backend {
+        Backend::Sqlite => sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(&mut *conn)
+        .await?,
+        Backend::Postgres => {
+            sqlx::query_scalar(
+                "SELECT count(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    if table_exists == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 fn backend_of(url: &str) -> StoreResult<Backend> {
