@@ -342,6 +342,16 @@ fn merge_file(table: &mut toml::Value, file: toml::Value) -> Result<(), SettingE
                     format!("expected {}, got {}", slot.type_str(), value.type_str()),
                 ));
             }
+            // Every integer setting is a count or a size.
+            if value
+                .as_integer()
+                .is_some_and(|n| !(0..=i64::from(u32::MAX)).contains(&n))
+            {
+                return Err(bad(
+                    &name,
+                    format!("expected a whole number from 0 to {}", u32::MAX),
+                ));
+            }
             *slot = value;
         }
     }
@@ -382,7 +392,17 @@ fn set(
             value
                 .trim()
                 .parse()
-                .map_err(|_| bad(name, format!("expected an integer, got {value:?}")))?,
+                .ok()
+                .filter(|n: &i64| (0..=i64::from(u32::MAX)).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        name,
+                        format!(
+                            "expected a whole number from 0 to {}, got {value:?}",
+                            u32::MAX
+                        ),
+                    )
+                })?,
         ),
         toml::Value::Boolean(_) => {
             toml::Value::Boolean(match value.trim().to_lowercase().as_str() {
@@ -482,6 +502,13 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.name, "PHAROS_DATABASE_MAX_CONNECTIONS");
+        let err = Settings::load(
+            None,
+            env(&[("PHAROS_SERVER_MAX_BODY_BYTES", "-5")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.name, "PHAROS_SERVER_MAX_BODY_BYTES");
         let err = Settings::load(
             None,
             env(&[("PHAROS_SERVER_LISTN", "x")]),

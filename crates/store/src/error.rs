@@ -43,6 +43,10 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) => match db.kind() {
                 ErrorKind::UniqueViolation => StoreError::AlreadyExists,
                 ErrorKind::ForeignKeyViolation => StoreError::NotFound,
+                // PostgreSQL text cannot hold NUL (character_not_in_repertoire, invalid byte sequence).
+                _ if matches!(db.code().as_deref(), Some("22021")) => {
+                    StoreError::Invalid("Text must not contain NUL characters".into())
+                }
                 _ if is_transient_code(db.code().as_deref()) => StoreError::Unavailable(err),
                 _ => StoreError::Database(err),
             },

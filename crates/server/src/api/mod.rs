@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn fallback(method: Method, uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") || method != Method::GET {
+    if uri.path().starts_with("/api/") || uri.path() == "/api" || method != Method::GET {
         ApiError::not_found("Not found").into_response()
     } else {
         // The web UI arrives with its own issue; until then the server answers API clients only.

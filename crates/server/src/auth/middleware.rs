@@ -22,7 +22,14 @@ use crate::state::AppState;
 /// path free of a write per request.
 pub const SEEN_REFRESH_MS: i64 = 60_000;
 
+/// Probes answer without looking at credentials, as Grafana's `/api/health` does: a load balancer's
+/// check that happens to carry stale credentials must not read as "down".
+const PROBES: [&str; 4] = ["/api/health", "/livez", "/readyz", "/metrics"];
+
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if PROBES.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     // A NUL would reach the database in a uid, login or search term; PostgreSQL text cannot hold
     // it. Refused before anything else reads the URL (credentials included).
     if req
@@ -46,7 +53,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                 if let Some(new_token) = rotated {
                     set_cookie = Some(session::cookie_header(&state, &new_token));
                 }
-                csrf_check(req.method(), req.headers()).map(|_| Some(identity))
+                csrf_check(req.method(), req.headers(), &state.config.root_url)
+                    .map(|_| Some(identity))
             }
             Ok(SessionCheck::Invalid) => {
                 set_cookie = Some(session::clear_cookie_header(&state));
@@ -240,7 +248,7 @@ pub async fn password_identity(
 /// Cookie-authenticated writes must come from our own pages: a cross-site `Origin` is refused.
 /// (SameSite=Lax already keeps the cookie off cross-site POSTs in current browsers; this covers
 /// older ones and same-site-but-cross-origin pages.)
-fn csrf_check(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+fn csrf_check(method: &Method, headers: &HeaderMap, root_url: &url::Url) -> Result<(), ApiError> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
@@ -255,7 +263,14 @@ fn csrf_check(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
         .split_once("://")
         .map(|(_, rest)| rest)
         .unwrap_or(origin);
-    if origin_host.trim_end_matches('/') == host {
+    let origin_host = origin_host.trim_end_matches('/');
+    // The public host counts too: a proxy in front may rewrite `Host`.
+    let public_host = match (root_url.host_str(), root_url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    };
+    if origin_host == host || origin_host == public_host {
         Ok(())
     } else {
         Err(ApiError::forbidden(
@@ -292,19 +307,26 @@ mod tests {
 
     #[test]
     fn cross_site_writes_are_refused() {
+        let root = url::Url::parse("https://dash.example.com/").unwrap();
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("dash.local:3000"));
-        assert!(csrf_check(&Method::POST, &h).is_ok());
+        assert!(csrf_check(&Method::POST, &h, &root).is_ok());
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://dash.local:3000"),
         );
-        assert!(csrf_check(&Method::POST, &h).is_ok());
+        assert!(csrf_check(&Method::POST, &h, &root).is_ok());
+        // Behind a proxy that rewrites Host, the public root URL's host is ours too.
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://dash.example.com"),
+        );
+        assert!(csrf_check(&Method::POST, &h, &root).is_ok());
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://evil.example"),
         );
-        assert!(csrf_check(&Method::POST, &h).is_err());
-        assert!(csrf_check(&Method::GET, &h).is_ok());
+        assert!(csrf_check(&Method::POST, &h, &root).is_err());
+        assert!(csrf_check(&Method::GET, &h, &root).is_ok());
     }
 }
