@@ -103,21 +103,45 @@ async fn save(
     JsonBody(req): JsonBody<SaveRequest>,
 ) -> ApiResult<Json<SaveResponse>> {
     let dashboard = dashboard_object(req.dashboard)?;
-    let folder_uid = folder_target(&state, who.org_id, req.folder_uid, req.folder_id).await?;
-    let saved = state
+    let target = SaveTarget {
+        folder_uid: req.folder_uid,
+        folder_id: req.folder_id,
+        overwrite: req.overwrite,
+        message: req.message,
+    };
+    let saved = save_as(&state, &who, dashboard, target).await?;
+    Ok(Json(save_response(&state, saved)))
+}
+
+/// Where and how a save or an import lands.
+struct SaveTarget {
+    folder_uid: Option<String>,
+    folder_id: Option<i64>,
+    overwrite: bool,
+    message: String,
+}
+
+/// The one save path of `POST /api/dashboards/db` and `POST /api/dashboards/import`.
+async fn save_as(
+    state: &AppState,
+    who: &Identity,
+    dashboard: Map<String, Value>,
+    target: SaveTarget,
+) -> ApiResult<SavedDashboard> {
+    let folder_uid = folder_target(state, who.org_id, target.folder_uid, target.folder_id).await?;
+    state
         .store
         .save_dashboard(SaveDashboard {
             org_id: who.org_id,
             dashboard,
             folder_uid,
-            overwrite: req.overwrite,
-            message: req.message,
+            overwrite: target.overwrite,
+            message: target.message,
             actor: who.actor().to_string(),
             restored_from: 0,
         })
         .await
-        .map_err(save_error)?;
-    Ok(Json(save_response(&state, saved)))
+        .map_err(save_error)
 }
 
 #[derive(Serialize)]
@@ -438,20 +462,13 @@ async fn import(
     if let Some(id) = dashboard.get_mut("id") {
         *id = Value::Null;
     }
-    let folder_uid = folder_target(&state, who.org_id, req.folder_uid, req.folder_id).await?;
-    let saved = state
-        .store
-        .save_dashboard(SaveDashboard {
-            org_id: who.org_id,
-            dashboard,
-            folder_uid,
-            overwrite: req.overwrite,
-            message: req.message,
-            actor: who.actor().to_string(),
-            restored_from: 0,
-        })
-        .await
-        .map_err(save_error)?;
+    let target = SaveTarget {
+        folder_uid: req.folder_uid,
+        folder_id: req.folder_id,
+        overwrite: req.overwrite,
+        message: req.message,
+    };
+    let saved = save_as(&state, &who, dashboard, target).await?;
     let url = app_url(&state, &format!("/d/{}/{}", saved.uid, saved.slug));
     Ok(Json(json!({
         "pluginId": "",

@@ -282,23 +282,39 @@ async fn list_keys(
     State(state): State<AppState>,
     OrgAdmin(who): OrgAdmin,
 ) -> ApiResult<Json<Value>> {
+    let keys = legacy_keys(&state, who.org_id).await?;
+    Ok(Json(Value::Array(
+        keys.iter()
+            .map(|(sa, t)| {
+                json!({
+                    "id": t.id,
+                    "name": t.name,
+                    "role": sa.role.as_str(),
+                    "expiration": t.expires.map(rfc3339),
+                    "lastUsedAt": t.last_used_at.map(rfc3339),
+                })
+            })
+            .collect(),
+    )))
+}
+
+/// Every legacy key of the org with the service account that carries it.
+async fn legacy_keys(state: &AppState, org_id: i64) -> ApiResult<Vec<(ServiceAccount, ApiToken)>> {
+    let prefix = key_account_name("");
     let (accounts, _) = state
         .store
-        .search_service_accounts(who.org_id, "api-key-", 5000, 0)
+        .search_service_accounts(org_id, &prefix, 5000, 0)
         .await?;
     let mut keys = Vec::new();
-    for sa in accounts.iter().filter(|sa| sa.name.starts_with("api-key-")) {
-        for t in state.store.list_api_tokens(who.org_id, sa.id).await? {
-            keys.push(json!({
-                "id": t.id,
-                "name": t.name,
-                "role": sa.role.as_str(),
-                "expiration": t.expires.map(rfc3339),
-                "lastUsedAt": t.last_used_at.map(rfc3339),
-            }));
+    for sa in accounts
+        .into_iter()
+        .filter(|sa| sa.name.starts_with(&prefix))
+    {
+        for token in state.store.list_api_tokens(org_id, sa.id).await? {
+            keys.push((sa.clone(), token));
         }
     }
-    Ok(Json(Value::Array(keys)))
+    Ok(keys)
 }
 
 #[derive(Deserialize)]
@@ -349,20 +365,14 @@ async fn delete_key(
     OrgAdmin(who): OrgAdmin,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let (accounts, _) = state
-        .store
-        .search_service_accounts(who.org_id, "api-key-", 5000, 0)
-        .await?;
-    for sa in accounts.iter().filter(|sa| sa.name.starts_with("api-key-")) {
-        let tokens = state.store.list_api_tokens(who.org_id, sa.id).await?;
-        if tokens.iter().any(|t| t.id == id) {
-            state
-                .store
-                .delete_service_account(who.org_id, sa.id)
-                .await
-                .or_api("API key")?;
-            return Ok(Json(json!({"message": "API key deleted"})));
-        }
+    let keys = legacy_keys(&state, who.org_id).await?;
+    if let Some((sa, _)) = keys.iter().find(|(_, t)| t.id == id) {
+        state
+            .store
+            .delete_service_account(who.org_id, sa.id)
+            .await
+            .or_api("API key")?;
+        return Ok(Json(json!({"message": "API key deleted"})));
     }
     Err(ApiError::not_found("API key not found"))
 }
