@@ -1,17 +1,18 @@
 //! Read caches for the hot paths (token lookups, dashboard reads, stars, search results).
 //!
-//! Correctness rests on one number, the cache *generation*. Every entry records the generation that
-//! was current when its database read began, and only an entry of the current generation is served.
-//! The generation moves on whenever anything may have changed:
+//! Correctness rests on one number, the cache *generation*, which is part of every key. A read looks
+//! up (and, on a miss, loads) the entry of the generation current when it began. The generation moves
+//! on whenever anything may have changed:
 //!
-//! * after every write request this replica answers (before the response leaves, so a client reads
-//!   its own writes from the same replica), and
+//! * after every successful write request this replica answers (before the response leaves, so a
+//!   client reads its own writes from the same replica), and
 //! * whenever the change feed reports writes made by any replica (at once on PostgreSQL through
 //!   LISTEN/NOTIFY, otherwise within the poll interval).
 //!
-//! A read that raced a write can therefore only store an entry that is already stale, never one that
-//! outlives the write. Invalidation is wholesale: writes are rare next to reads, and a dropped cache
-//! costs one query per key.
+//! A read that raced a write can therefore only fill an entry of the old generation, which no later
+//! read asks for; old entries simply age out. Concurrent misses of one key share a single load
+//! (`try_get_with`), so a write followed by a burst of readers costs one query per key, not one per
+//! reader. Invalidation is wholesale: writes are rare next to reads.
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,16 +24,11 @@ use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use moka::sync::Cache;
-use pharos_store::{Dashboard, StoreResult, TokenIdentity};
+use moka::future::Cache;
+use pharos_store::{Dashboard, TokenIdentity};
 
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-#[derive(Clone)]
-pub struct Entry<V> {
-    generation: u64,
-    value: V,
-}
 
 /// Search results, already serialized, for one org, viewer and query string.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -42,15 +38,17 @@ pub struct SearchKey {
     pub query: String,
 }
 
+type Generation = u64;
+
 pub struct Caches {
     generation: AtomicU64,
     /// Service-account token hash → what it authenticates as.
-    pub tokens: Cache<String, Entry<Arc<TokenIdentity>>>,
+    tokens: Cache<(Generation, String), Arc<TokenIdentity>>,
     /// (org, uid) → the stored dashboard (its `is_starred` is not meaningful: stars are per user).
-    pub dashboards: Cache<(i64, String), Entry<Arc<Dashboard>>>,
+    dashboards: Cache<(Generation, i64, String), Arc<Dashboard>>,
     /// (user, org) → uids the user starred.
-    pub stars: Cache<(i64, i64), Entry<Arc<Vec<String>>>>,
-    pub search: Cache<SearchKey, Entry<Bytes>>,
+    stars: Cache<(Generation, i64, i64), Arc<Vec<String>>>,
+    search: Cache<(Generation, SearchKey), Bytes>,
 }
 
 impl Default for Caches {
@@ -59,31 +57,36 @@ impl Default for Caches {
     }
 }
 
+/// Entries of an old generation are never read again; idling out frees them.
+const IDLE: Duration = Duration::from_secs(120);
+
 impl Caches {
     pub fn new() -> Self {
         Caches {
             generation: AtomicU64::new(0),
-            // Entries also expire by age so a token's `lastUsedAt` is refreshed now and then.
+            // Tokens also expire by age so a token's `lastUsedAt` is refreshed now and then.
             tokens: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
             dashboards: Cache::builder()
-                .weigher(|_, e: &Entry<Arc<Dashboard>>| {
-                    e.value.data.len().try_into().unwrap_or(u32::MAX)
-                })
+                .weigher(|_, d: &Arc<Dashboard>| d.data.len().try_into().unwrap_or(u32::MAX))
                 .max_capacity(64 * 1024 * 1024)
+                .time_to_idle(IDLE)
                 .build(),
-            stars: Cache::builder().max_capacity(10_000).build(),
+            stars: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(IDLE)
+                .build(),
             search: Cache::builder()
-                .weigher(|_, e: &Entry<Bytes>| e.value.len().try_into().unwrap_or(u32::MAX))
+                .weigher(|_, b: &Bytes| b.len().try_into().unwrap_or(u32::MAX))
                 .max_capacity(16 * 1024 * 1024)
+                .time_to_idle(IDLE)
                 .build(),
         }
     }
 
-    /// The generation to pass to [`Caches::put`] for a read that starts now.
-    pub fn generation(&self) -> u64 {
+    pub fn generation(&self) -> Generation {
         self.generation.load(Ordering::Acquire)
     }
 
@@ -91,66 +94,78 @@ impl Caches {
     pub fn invalidate_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
-
-    pub fn get<K, V>(&self, cache: &Cache<K, Entry<V>>, key: &K) -> Option<V>
-    where
-        K: Hash + Eq + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
-    {
-        let entry = cache.get(key)?;
-        (entry.generation == self.generation()).then_some(entry.value)
-    }
-
-    /// Stores `value`, read by a read that began at `generation`.
-    pub fn put<K, V>(&self, cache: &Cache<K, Entry<V>>, key: K, generation: u64, value: V)
-    where
-        K: Hash + Eq + Send + Sync + 'static,
-        V: Clone + Send + Sync + 'static,
-    {
-        if generation == self.generation() {
-            cache.insert(key, Entry { generation, value });
-        }
-    }
 }
 
-/// The dashboard `(org, uid)`, from the cache or the database.
-pub async fn dashboard(state: &AppState, org_id: i64, uid: &str) -> StoreResult<Arc<Dashboard>> {
-    let caches = &state.caches;
-    let key = (org_id, uid.to_string());
-    if let Some(d) = caches.get(&caches.dashboards, &key) {
-        return Ok(d);
-    }
-    let generation = caches.generation();
-    let d = Arc::new(state.store.dashboard_by_uid(org_id, uid).await?);
-    caches.put(&caches.dashboards, key, generation, d.clone());
-    Ok(d)
+/// Runs `load` once for all concurrent callers that miss `key`, and caches what it returns.
+async fn load_once<K, V, F>(cache: &Cache<K, V>, key: K, load: F) -> ApiResult<V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = ApiResult<V>>,
+{
+    cache
+        .try_get_with(key, load)
+        .await
+        .map_err(|e: Arc<ApiError>| (*e).clone())
 }
 
-/// Uids of the dashboards `user_id` starred in the org, from the cache or the database.
+/// The dashboard `(org, uid)`.
+pub async fn dashboard(state: &AppState, org_id: i64, uid: &str) -> ApiResult<Arc<Dashboard>> {
+    let key = (state.caches.generation(), org_id, uid.to_string());
+    load_once(&state.caches.dashboards, key, async {
+        let d = state.store.dashboard_by_uid(org_id, uid).await;
+        d.map(Arc::new)
+            .map_err(|e| ApiError::from_store(e, "Dashboard"))
+    })
+    .await
+}
+
+/// Uids of the dashboards `user_id` starred in the org.
 pub async fn starred_uids(
     state: &AppState,
     user_id: i64,
     org_id: i64,
-) -> StoreResult<Arc<Vec<String>>> {
-    let caches = &state.caches;
-    if let Some(uids) = caches.get(&caches.stars, &(user_id, org_id)) {
-        return Ok(uids);
-    }
-    let generation = caches.generation();
-    let uids = Arc::new(state.store.starred_uids(user_id, org_id).await?);
-    caches.put(&caches.stars, (user_id, org_id), generation, uids.clone());
-    Ok(uids)
+) -> ApiResult<Arc<Vec<String>>> {
+    let key = (state.caches.generation(), user_id, org_id);
+    load_once(&state.caches.stars, key, async {
+        let uids = state.store.starred_uids(user_id, org_id).await;
+        uids.map(Arc::new).map_err(ApiError::from)
+    })
+    .await
 }
 
-/// Moves the generation on after every request that may have written.
+/// What the token with this hash authenticates as; `load` runs on a miss (and may reject).
+pub async fn token_identity<F>(
+    state: &AppState,
+    key_hash: &str,
+    load: F,
+) -> ApiResult<Arc<TokenIdentity>>
+where
+    F: std::future::Future<Output = ApiResult<Arc<TokenIdentity>>>,
+{
+    let key = (state.caches.generation(), key_hash.to_string());
+    load_once(&state.caches.tokens, key, load).await
+}
+
+/// Serialized search results for `key`; `load` runs on a miss.
+pub async fn search<F>(state: &AppState, key: SearchKey, load: F) -> ApiResult<Bytes>
+where
+    F: std::future::Future<Output = ApiResult<Bytes>>,
+{
+    load_once(&state.caches.search, (state.caches.generation(), key), load).await
+}
+
+/// Moves the generation on after every write request that succeeded (a refused or failed write
+/// changed nothing; a login only adds a session, which is never cached).
 pub async fn invalidate_after_writes(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && req.uri().path() != "/login";
     let response = next.run(req).await;
-    if writes {
+    if writes && response.status().is_success() {
         state.caches.invalidate_all();
     }
     response
@@ -172,20 +187,42 @@ pub async fn follow_change_feed(state: AppState, feed: pharos_cluster::ChangeFee
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
 
-    #[test]
-    fn entries_from_an_older_generation_are_not_served() {
+    #[tokio::test]
+    async fn concurrent_misses_share_one_load_and_generations_separate_entries() {
         let caches = Caches::new();
+        let loads = Arc::new(AtomicUsize::new(0));
+        let load = |value: &'static str| {
+            let loads = loads.clone();
+            async move {
+                loads.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok::<_, ApiError>(Arc::new(vec![value.to_string()]))
+            }
+        };
         let g = caches.generation();
-        caches.put(&caches.stars, (1, 1), g, Arc::new(vec!["a".to_string()]));
-        assert_eq!(caches.get(&caches.stars, &(1, 1)).unwrap().len(), 1);
+        let (a, b) = tokio::join!(
+            load_once(&caches.stars, (g, 1, 1), load("old")),
+            load_once(&caches.stars, (g, 1, 1), load("old")),
+        );
+        assert_eq!(
+            (a.unwrap()[0].as_str(), b.unwrap()[0].as_str()),
+            ("old", "old")
+        );
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
         caches.invalidate_all();
-        assert!(caches.get(&caches.stars, &(1, 1)).is_none());
-        // A read that began before the invalidation cannot store its (possibly stale) result.
-        caches.put(&caches.stars, (1, 1), g, Arc::new(vec![]));
-        assert!(caches.get(&caches.stars, &(1, 1)).is_none());
-        let g2 = caches.generation();
-        caches.put(&caches.stars, (1, 1), g2, Arc::new(vec![]));
-        assert!(caches.get(&caches.stars, &(1, 1)).is_some());
+        let fresh = load_once(&caches.stars, (caches.generation(), 1, 1), load("new")).await;
+        assert_eq!(fresh.unwrap()[0], "new");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        // Errors are not cached: the next call loads again.
+        let failing = async { Err::<Arc<Vec<String>>, _>(ApiError::not_found("gone")) };
+        assert!(
+            load_once(&caches.stars, (caches.generation(), 2, 1), failing)
+                .await
+                .is_err()
+        );
+        let ok = load_once(&caches.stars, (caches.generation(), 2, 1), load("back")).await;
+        assert_eq!(ok.unwrap()[0], "back");
     }
 }

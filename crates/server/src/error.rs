@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use pharos_store::StoreError;
 use serde::Serialize;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,

@@ -2,7 +2,7 @@
 //! PostgreSQL database, and a small HTTP client that speaks to them. Tests read as the scenario
 //! they check:
 //!
-//! ```ignore
+//! ```text
 //! let px = Pharos::start(Backend::Postgres).await;
 //! let (status, body) = px.admin().post("/api/folders", json!({"title": "Ops"})).await;
 //! ```
@@ -421,7 +421,7 @@ impl Client {
 /// Runs one async test case against SQLite and against PostgreSQL: each backend becomes its own
 /// `#[tokio::test]`, so a failure names the backend.
 ///
-/// ```ignore
+/// ```text
 /// backend_matrix!(folders_crud, |backend| async move { let px = Pharos::start(backend).await; ... });
 /// ```
 #[macro_export]

@@ -215,9 +215,7 @@ async fn get_by_uid(
     Viewer(who): Viewer,
     Path(uid): Path<String>,
 ) -> ApiResult<RawJson> {
-    let d = crate::cache::dashboard(&state, who.org_id, &uid)
-        .await
-        .or_api("Dashboard")?;
+    let d = crate::cache::dashboard(&state, who.org_id, &uid).await?;
     let starred = match who.user_id() {
         Some(user_id) => crate::cache::starred_uids(&state, user_id, who.org_id)
             .await?

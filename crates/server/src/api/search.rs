@@ -163,21 +163,20 @@ async fn search(
     Viewer(who): Viewer,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<RawJson> {
-    let caches = &state.caches;
     let key = SearchKey {
         org_id: who.org_id,
         user_id: who.user_id(),
         query: raw.unwrap_or_default(),
     };
-    if let Some(body) = caches.get(&caches.search, &key) {
-        return Ok(RawJson(body));
-    }
-    let generation = caches.generation();
     let query = parse_query(Some(&key.query), who.org_id, who.user_id())?;
-    let hits = state.store.search(&query).await?;
-    let hits: Vec<Hit> = hits.into_iter().map(|h| hit_json(&state, h)).collect();
-    let body = Bytes::from(serde_json::to_vec(&hits).map_err(|_| ApiError::internal())?);
-    caches.put(&caches.search, key, generation, body.clone());
+    let body = crate::cache::search(&state, key, async {
+        let hits = state.store.search(&query).await?;
+        let hits: Vec<Hit> = hits.into_iter().map(|h| hit_json(&state, h)).collect();
+        Ok(Bytes::from(
+            serde_json::to_vec(&hits).map_err(|_| ApiError::internal())?,
+        ))
+    })
+    .await?;
     Ok(RawJson(body))
 }
 

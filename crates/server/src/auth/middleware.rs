@@ -124,37 +124,30 @@ async fn token_identity(state: &AppState, token: &str) -> Result<Identity, ApiEr
     // Token lookups are cached (see crate::cache): revoking a token on another replica reaches
     // this one through the change feed.
     let hash = hash_secret(token);
-    let caches = &state.caches;
-    let found = match caches.get(&caches.tokens, &hash) {
-        Some(found) => found,
-        None => {
-            let generation = caches.generation();
-            let found = Arc::new(
-                state
-                    .store
-                    .token_identity(&hash)
-                    .await
-                    .map_err(ApiError::from)?
-                    .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?,
-            );
-            caches.put(&caches.tokens, hash, generation, found.clone());
-            let now = now_ms();
-            if found
-                .token
-                .last_used_at
-                .is_none_or(|at| now - at > SEEN_REFRESH_MS)
-            {
-                let store = state.store.clone();
-                let token_id = found.token.id;
-                // Best effort, off the request's path: a lost stamp only makes "last used" a little
-                // stale. Cache hits skip it; the cache's time-to-live brings the next stamp.
-                tokio::spawn(async move {
-                    let _ = store.touch_api_token(token_id, now).await;
-                });
-            }
-            found
+    let found = crate::cache::token_identity(state, &hash, async {
+        let found = state
+            .store
+            .token_identity(&hash)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::unauthorized("Invalid API key"))?;
+        let now = now_ms();
+        if found
+            .token
+            .last_used_at
+            .is_none_or(|at| now - at > SEEN_REFRESH_MS)
+        {
+            let store = state.store.clone();
+            let token_id = found.token.id;
+            // Best effort, off the request's path: a lost stamp only makes "last used" a little
+            // stale. Cache hits skip it; the cache's time-to-live brings the next stamp.
+            tokio::spawn(async move {
+                let _ = store.touch_api_token(token_id, now).await;
+            });
         }
-    };
+        Ok(Arc::new(found))
+    })
+    .await?;
     let now = now_ms();
     if found.token.expires.is_some_and(|at| at <= now) {
         return Err(ApiError::unauthorized("API key has expired"));
