@@ -226,16 +226,7 @@ pub async fn password_identity(
         .org_role(user.id, user.org_id)
         .await
         .map_err(ApiError::from)?;
-    Ok(Identity {
-        principal: Principal::User(user.id),
-        login: user.login,
-        name: user.name,
-        email: user.email,
-        org_id: user.org_id,
-        role,
-        is_server_admin: user.is_admin,
-        session_id: None,
-    })
+    Ok(Identity::for_user(user, role, None))
 }
 
 /// Cookie-authenticated writes must come from our own pages: a cross-site `Origin` is refused.

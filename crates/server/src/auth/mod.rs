@@ -39,6 +39,24 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// A user acting in their current org with `role` there (from a password or a session).
+    pub fn for_user(
+        user: pharos_store::User,
+        role: Option<Role>,
+        session_id: Option<i64>,
+    ) -> Identity {
+        Identity {
+            principal: Principal::User(user.id),
+            login: user.login,
+            name: user.name,
+            email: user.email,
+            org_id: user.org_id,
+            role,
+            is_server_admin: user.is_admin,
+            session_id,
+        }
+    }
+
     pub fn user_id(&self) -> Option<i64> {
         match self.principal {
             Principal::User(id) => Some(id),

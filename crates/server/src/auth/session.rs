@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::middleware::{client_ip, header_text, password_identity, SEEN_REFRESH_MS};
 use super::tokens::new_session_token;
-use super::{Identity, Principal};
+use super::Identity;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
 use crate::state::AppState;
@@ -96,16 +96,7 @@ pub async fn check(state: &AppState, token: &str) -> ApiResult<SessionCheck> {
             .map_err(ApiError::from)?;
     }
     Ok(SessionCheck::Valid {
-        identity: Identity {
-            principal: Principal::User(user.id),
-            login: user.login,
-            name: user.name,
-            email: user.email,
-            org_id: user.org_id,
-            role,
-            is_server_admin: user.is_admin,
-            session_id: Some(session.id),
-        },
+        identity: Identity::for_user(user, role, Some(session.id)),
         rotated,
     })
 }
