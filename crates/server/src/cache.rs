@@ -48,7 +48,31 @@ pub struct Caches {
     dashboards: Cache<(Generation, i64, String), Arc<Dashboard>>,
     /// (user, org) → uids the user starred.
     stars: Cache<(Generation, i64, i64), Arc<Vec<String>>>,
-    search: Cache<(Generation, SearchKey), Bytes>,
+    search: Cache<(Generation, SearchKey), SearchBody>,
+}
+
+/// A search answer in both encodings: a 1,000-hit answer is ~200 KB of JSON and ~20 KB gzipped, and
+/// compressing once per cache fill instead of per request keeps gzip nearly free.
+#[derive(Clone)]
+pub struct SearchBody {
+    pub json: Bytes,
+    pub gzip: Bytes,
+}
+
+impl SearchBody {
+    pub fn new(json: Bytes) -> SearchBody {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(json.len() / 8),
+            flate2::Compression::fast(),
+        );
+        let gzip = match encoder.write_all(&json).and_then(|_| encoder.finish()) {
+            Ok(bytes) => Bytes::from(bytes),
+            // Writing to a Vec cannot fail; an empty gzip body is never sent (see `encoded`).
+            Err(_) => Bytes::new(),
+        };
+        SearchBody { json, gzip }
+    }
 }
 
 impl Default for Caches {
@@ -79,7 +103,9 @@ impl Caches {
                 .time_to_idle(IDLE)
                 .build(),
             search: Cache::builder()
-                .weigher(|_, b: &Bytes| b.len().try_into().unwrap_or(u32::MAX))
+                .weigher(|_, b: &SearchBody| {
+                    (b.json.len() + b.gzip.len()).try_into().unwrap_or(u32::MAX)
+                })
                 .max_capacity(16 * 1024 * 1024)
                 .time_to_idle(IDLE)
                 .build(),
@@ -148,9 +174,9 @@ where
 }
 
 /// Serialized search results for `key`; `load` runs on a miss.
-pub async fn search<F>(state: &AppState, key: SearchKey, load: F) -> ApiResult<Bytes>
+pub async fn search<F>(state: &AppState, key: SearchKey, load: F) -> ApiResult<SearchBody>
 where
-    F: std::future::Future<Output = ApiResult<Bytes>>,
+    F: std::future::Future<Output = ApiResult<SearchBody>>,
 {
     load_once(&state.caches.search, (state.caches.generation(), key), load).await
 }
