@@ -5,107 +5,7 @@
 use std::time::Duration;
 
 use pharos_testkit::*;
-use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
-
-const COOKIE: &str = "pharos_session";
-
-/// What `POST /login` answered: status, body, the whole `Set-Cookie` header and the token in it.
-struct Login {
-    status: StatusCode,
-    body: Value,
-    set_cookie: Option<String>,
-    token: Option<String>,
-}
-
-fn session_cookie(headers: &HeaderMap) -> Option<(String, String)> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{COOKIE}=")))
-        .map(|v| {
-            let token = v[COOKIE.len() + 1..]
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            (v.to_string(), token)
-        })
-}
-
-async fn login(px: &Pharos, user: &str, password: &str) -> Login {
-    let resp = px
-        .anonymous()
-        .request(Method::POST, "/login")
-        .json(&json!({"user": user, "password": password}))
-        .send()
-        .await
-        .expect("login request");
-    let status = resp.status();
-    let cookie = session_cookie(resp.headers());
-    let text = resp.text().await.unwrap_or_default();
-    Login {
-        status,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        set_cookie: cookie.as_ref().map(|c| c.0.clone()),
-        token: cookie.map(|c| c.1),
-    }
-}
-
-async fn login_ok(px: &Pharos, user: &str, password: &str) -> String {
-    let l = login(px, user, password).await;
-    assert_eq!(l.status, StatusCode::OK, "{}", l.body);
-    let token = l.token.expect("a session cookie");
-    assert!(!token.is_empty());
-    token
-}
-
-/// A request carrying the session cookie by hand (as a replayed cookie would arrive).
-async fn with_cookie(
-    px: &Pharos,
-    method: Method,
-    path: &str,
-    token: &str,
-) -> (StatusCode, Value, Option<String>) {
-    with_cookie_json(px, method, path, token, None).await
-}
-
-async fn with_cookie_json(
-    px: &Pharos,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value, Option<String>) {
-    let mut rb = px
-        .anonymous()
-        .request(method, path)
-        .header("cookie", format!("{COOKIE}={token}"));
-    if let Some(body) = body {
-        rb = rb.json(&body);
-    }
-    let resp = rb
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{path}: {e:?}\nlogs:\n{}", px.logs().join("\n")));
-    let status = resp.status();
-    let new_token = session_cookie(resp.headers())
-        .map(|c| c.1)
-        .filter(|t| !t.is_empty());
-    let text = resp.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        new_token,
-    )
-}
-
-async fn user_by_cookie(px: &Pharos, token: &str) -> (StatusCode, Value) {
-    let (s, b, _) = with_cookie(px, Method::GET, "/api/user", token).await;
-    (s, b)
-}
 
 /// One query against the test database, whatever its engine; rows are lines, columns `|`-separated.
 fn query_db(db: &Database, sql: &str) -> String {
@@ -126,36 +26,6 @@ fn query_db(db: &Database, sql: &str) -> String {
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         }
     }
-}
-
-fn assert_json_error(status: StatusCode, body: &Value, expected: StatusCode) {
-    assert_eq!(status, expected, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "error body must be JSON with a message: {body}"
-    );
-}
-
-async fn create_token(px: &Pharos, name: &str, role: &str, ttl: Option<i64>) -> (i64, i64, String) {
-    let admin = px.admin();
-    let (s, sa) = admin
-        .post("/api/serviceaccounts", json!({"name": name, "role": role}))
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{sa}");
-    let sa_id = sa["id"].as_i64().unwrap();
-    let mut req = json!({"name": format!("{name}-token")});
-    if let Some(ttl) = ttl {
-        req["secondsToLive"] = json!(ttl);
-    }
-    let (s, tok) = admin
-        .post(&format!("/api/serviceaccounts/{sa_id}/tokens"), req)
-        .await;
-    assert_eq!(s, StatusCode::OK, "{tok}");
-    (
-        sa_id,
-        tok["id"].as_i64().unwrap(),
-        tok["key"].as_str().unwrap().to_string(),
-    )
 }
 
 backend_matrix!(
@@ -180,7 +50,7 @@ backend_matrix!(
         let token = l.token.unwrap();
         assert!(token.len() >= 32, "session tokens must be long: {token}");
 
-        let (s, me) = user_by_cookie(&px, &token).await;
+        let (s, me) = by_cookie(&px, "/api/user", &token).await;
         assert_eq!(s, StatusCode::OK, "{me}");
         assert_eq!(me["login"], "admin");
         assert_eq!(me["isGrafanaAdmin"], true);
@@ -208,8 +78,8 @@ backend_matrix!(
         }
 
         // A random cookie authenticates nobody and is cleared.
-        let (s, body) = user_by_cookie(&px, "not-a-session").await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        let (s, body) = by_cookie(&px, "/api/user", "not-a-session").await;
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
     }
 );
 
@@ -219,7 +89,7 @@ backend_matrix!(
         let px = Pharos::start(backend).await;
         for (user, password) in [("admin", "wrong"), ("nobody", "admin"), ("admin", "")] {
             let l = login(&px, user, password).await;
-            assert_json_error(l.status, &l.body, StatusCode::UNAUTHORIZED);
+            assert_error(l.status, &l.body, StatusCode::UNAUTHORIZED);
             assert!(l.token.is_none(), "no session for a failed login");
         }
         assert_eq!(query_db(&px.db, "select count(*) from user_sessions"), "0");
@@ -260,12 +130,12 @@ backend_matrix!(
         assert_eq!(browser.get("/api/user").await.0, StatusCode::OK);
 
         // A second session whose token we keep, to replay after logout.
-        let token = login_ok(&px, "admin", "admin").await;
-        assert_eq!(user_by_cookie(&px, &token).await.0, StatusCode::OK);
+        let token = login_token(&px, "admin", "admin").await;
+        assert_eq!(by_cookie(&px, "/api/user", &token).await.0, StatusCode::OK);
         let resp = px
             .anonymous()
             .request(Method::GET, "/logout")
-            .header("cookie", format!("{COOKIE}={token}"))
+            .header("cookie", format!("{SESSION_COOKIE}={token}"))
             .send()
             .await
             .unwrap();
@@ -282,8 +152,8 @@ backend_matrix!(
             "{}",
             cleared.0
         );
-        let (s, body) = user_by_cookie(&px, &token).await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        let (s, body) = by_cookie(&px, "/api/user", &token).await;
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
         // Only that session is gone; the browser's is untouched.
         assert_eq!(browser.get("/api/user").await.0, StatusCode::OK);
         assert_eq!(query_db(&px.db, "select count(*) from user_sessions"), "1");
@@ -306,7 +176,7 @@ backend_matrix!(
             Options::default().env("PHAROS_AUTH_SESSION_ROTATION_INTERVAL", "1s"),
         )
         .await;
-        let first = login_ok(&px, "admin", "admin").await;
+        let first = login_token(&px, "admin", "admin").await;
         let hash_before = query_db(&px.db, "select token_hash from user_sessions");
         // Within the interval: no rotation.
         let (s, _, rotated) = with_cookie(&px, Method::GET, "/api/user", &first).await;
@@ -342,11 +212,11 @@ backend_matrix!(
         let (s, _, _) = with_cookie(&px, Method::GET, "/logout", &second).await;
         assert!(s.is_redirection() || s.is_success(), "{s}");
         assert_eq!(
-            user_by_cookie(&px, &first).await.0,
+            by_cookie(&px, "/api/user", &first).await.0,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            user_by_cookie(&px, &second).await.0,
+            by_cookie(&px, "/api/user", &second).await.0,
             StatusCode::UNAUTHORIZED
         );
     }
@@ -360,27 +230,27 @@ backend_matrix!(
             Options::default().env("PHAROS_AUTH_SESSION_INACTIVE_LIFETIME", "2s"),
         )
         .await;
-        let active = login_ok(&px, "admin", "admin").await;
-        let idle = login_ok(&px, "admin", "admin").await;
+        let active = login_token(&px, "admin", "admin").await;
+        let idle = login_token(&px, "admin", "admin").await;
         // Used every 700 ms for 3.5 s: longer than the inactive lifetime, never idle for it.
         for i in 0..5 {
             tokio::time::sleep(Duration::from_millis(700)).await;
-            let (s, body) = user_by_cookie(&px, &active).await;
+            let (s, body) = by_cookie(&px, "/api/user", &active).await;
             assert_eq!(
                 s,
                 StatusCode::OK,
                 "active session dropped at step {i}: {body}"
             );
         }
-        let (s, body) = user_by_cookie(&px, &idle).await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        let (s, body) = by_cookie(&px, "/api/user", &idle).await;
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
 
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        let (s, body) = user_by_cookie(&px, &active).await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        let (s, body) = by_cookie(&px, "/api/user", &active).await;
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
         // An expired session stays dead even once it would have been "active" again.
         assert_eq!(
-            user_by_cookie(&px, &active).await.0,
+            by_cookie(&px, "/api/user", &active).await.0,
             StatusCode::UNAUTHORIZED
         );
     }
@@ -394,14 +264,14 @@ backend_matrix!(
             Options::default().env("PHAROS_AUTH_SESSION_MAX_LIFETIME", "3s"),
         )
         .await;
-        let token = login_ok(&px, "admin", "admin").await;
+        let token = login_token(&px, "admin", "admin").await;
         for _ in 0..3 {
             tokio::time::sleep(Duration::from_millis(700)).await;
-            assert_eq!(user_by_cookie(&px, &token).await.0, StatusCode::OK);
+            assert_eq!(by_cookie(&px, "/api/user", &token).await.0, StatusCode::OK);
         }
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let (s, body) = user_by_cookie(&px, &token).await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        let (s, body) = by_cookie(&px, "/api/user", &token).await;
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
     }
 );
 
@@ -419,25 +289,25 @@ backend_matrix!(
         // Through POST /login.
         for _ in 0..3 {
             let l = login(&px, "admin", "nope").await;
-            assert_json_error(l.status, &l.body, StatusCode::UNAUTHORIZED);
+            assert_error(l.status, &l.body, StatusCode::UNAUTHORIZED);
         }
         let l = login(&px, "admin", "admin").await;
-        assert_json_error(l.status, &l.body, StatusCode::TOO_MANY_REQUESTS);
+        assert_error(l.status, &l.body, StatusCode::TOO_MANY_REQUESTS);
         assert!(l.token.is_none());
         // The same login in another case is the same login.
         let l = login(&px, "Admin", "admin").await;
         assert_eq!(l.status, StatusCode::TOO_MANY_REQUESTS, "{}", l.body);
         // Basic auth is throttled for that login too, even with the right password.
         let (s, body) = px.admin().get("/api/user").await;
-        assert_json_error(s, &body, StatusCode::TOO_MANY_REQUESTS);
+        assert_error(s, &body, StatusCode::TOO_MANY_REQUESTS);
 
         // Through basic auth, then POST /login.
         for _ in 0..3 {
             let (s, body) = px.basic("carol", "bad").get("/api/user").await;
-            assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+            assert_error(s, &body, StatusCode::UNAUTHORIZED);
         }
         let (s, body) = px.basic("carol", "password1").get("/api/user").await;
-        assert_json_error(s, &body, StatusCode::TOO_MANY_REQUESTS);
+        assert_error(s, &body, StatusCode::TOO_MANY_REQUESTS);
         let l = login(&px, "carol", "password1").await;
         assert_eq!(l.status, StatusCode::TOO_MANY_REQUESTS, "{}", l.body);
 
@@ -481,9 +351,9 @@ backend_matrix!(basic_auth, |backend| async move {
     assert_eq!(me["login"], "admin");
 
     let (s, body) = px.basic("admin", "wrong").get("/api/user").await;
-    assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+    assert_error(s, &body, StatusCode::UNAUTHORIZED);
     let (s, body) = px.basic("ghost", "admin").get("/api/search").await;
-    assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+    assert_error(s, &body, StatusCode::UNAUTHORIZED);
 
     for header in [
         "Basic !!!not-base64!!!",
@@ -501,10 +371,10 @@ backend_matrix!(basic_auth, |backend| async move {
                     .header("authorization", header),
             )
             .await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
     }
     let (s, body) = px.anonymous().get("/api/user").await;
-    assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+    assert_error(s, &body, StatusCode::UNAUTHORIZED);
 });
 
 backend_matrix!(
@@ -530,7 +400,7 @@ backend_matrix!(
             "an Editor token writes dashboards: {body}"
         );
         let (s, body) = bot.get("/api/org/users").await;
-        assert_json_error(s, &body, StatusCode::FORBIDDEN);
+        assert_error(s, &body, StatusCode::FORBIDDEN);
 
         // Grafana's other way to present a token: basic auth as `api_key`.
         let (s, me) = px.basic("api_key", &key).get("/api/user").await;
@@ -547,9 +417,9 @@ backend_matrix!(
             "eyJrIjoiT0tTcG1pUlY2RnVKZTFVaDFsNFZXdE9ZWmNrMkZYbk",
         ] {
             let (s, body) = px.bearer(bad).get("/api/user").await;
-            assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+            assert_error(s, &body, StatusCode::UNAUTHORIZED);
             let (s, body) = px.basic("api_key", bad).get("/api/user").await;
-            assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+            assert_error(s, &body, StatusCode::UNAUTHORIZED);
         }
 
         // A deleted token stops working at once.
@@ -559,7 +429,7 @@ backend_matrix!(
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let (s, body) = bot.get("/api/user").await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
         let (s, _) = px.basic("api_key", &key).get("/api/user").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
 
@@ -572,7 +442,7 @@ backend_matrix!(
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let (s, body) = px.bearer(&key).get("/api/search").await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
     }
 );
 
@@ -583,7 +453,7 @@ backend_matrix!(expired_tokens_are_refused, |backend| async move {
     assert_eq!(s, StatusCode::OK, "fresh token: {body}");
     tokio::time::sleep(Duration::from_millis(1600)).await;
     let (s, body) = px.bearer(&key).get("/api/search").await;
-    assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+    assert_error(s, &body, StatusCode::UNAUTHORIZED);
     let (s, tokens) = px
         .admin()
         .get(&format!("/api/serviceaccounts/{sa_id}/tokens"))
@@ -599,7 +469,7 @@ backend_matrix!(expired_tokens_are_refused, |backend| async move {
             json!({"name": "neg", "secondsToLive": -5}),
         )
         .await;
-    assert_json_error(s, &body, StatusCode::BAD_REQUEST);
+    assert_error(s, &body, StatusCode::BAD_REQUEST);
 });
 
 backend_matrix!(
@@ -617,7 +487,7 @@ backend_matrix!(
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let (s, body) = px.bearer(&key).get("/api/search").await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
         let (s, _) = px.basic("api_key", &key).get("/api/search").await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         px.admin()
@@ -634,12 +504,12 @@ backend_matrix!(
     cookie_writes_from_a_foreign_origin_are_refused,
     |backend| async move {
         let px = Pharos::start(backend).await;
-        let token = login_ok(&px, "admin", "admin").await;
+        let token = login_token(&px, "admin", "admin").await;
         let post_folder = |origin: Option<String>, title: &str| {
             let anon = px.anonymous();
             let mut rb = anon
                 .request(Method::POST, "/api/folders")
-                .header("cookie", format!("{COOKIE}={token}"))
+                .header("cookie", format!("{SESSION_COOKIE}={token}"))
                 .json(&json!({"title": title}));
             if let Some(origin) = origin {
                 rb = rb.header("origin", origin);
@@ -652,7 +522,7 @@ backend_matrix!(
             "null",
         ] {
             let (s, body) = post_folder(Some(foreign.to_string()), "Evil").await;
-            assert_json_error(s, &body, StatusCode::FORBIDDEN);
+            assert_error(s, &body, StatusCode::FORBIDDEN);
         }
         let (s, body) = px.admin().get("/api/search?query=Evil").await;
         assert_eq!(s, StatusCode::OK);
@@ -667,7 +537,7 @@ backend_matrix!(
         let (s, _) = anon
             .send(
                 anon.request(Method::GET, "/api/user")
-                    .header("cookie", format!("{COOKIE}={token}"))
+                    .header("cookie", format!("{SESSION_COOKIE}={token}"))
                     .header("origin", "https://evil.example"),
             )
             .await;
@@ -678,9 +548,9 @@ backend_matrix!(
 backend_matrix!(password_change_revokes_sessions, |backend| async move {
     let px = Pharos::start(backend).await;
     let erin = px.user_with_role("erin", "Editor").await;
-    let s1 = login_ok(&px, "erin", "password1").await;
-    let s2 = login_ok(&px, "erin", "password1").await;
-    let admin_session = login_ok(&px, "admin", "admin").await;
+    let s1 = login_token(&px, "erin", "password1").await;
+    let s2 = login_token(&px, "erin", "password1").await;
+    let admin_session = login_token(&px, "admin", "admin").await;
 
     // The old password must be right.
     let (s, body) = erin
@@ -698,8 +568,8 @@ backend_matrix!(password_change_revokes_sessions, |backend| async move {
             json!({"oldPassword": "password1", "newPassword": "password2", "confirmNew": "password3"}),
         )
         .await;
-    assert_json_error(s, &body, StatusCode::BAD_REQUEST);
-    assert_eq!(user_by_cookie(&px, &s1).await.0, StatusCode::OK);
+    assert_error(s, &body, StatusCode::BAD_REQUEST);
+    assert_eq!(by_cookie(&px, "/api/user", &s1).await.0, StatusCode::OK);
 
     // Changed through a session: every session of the user ends, that one included.
     let (s, body, _) = with_cookie_json(
@@ -712,11 +582,14 @@ backend_matrix!(password_change_revokes_sessions, |backend| async move {
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     for token in [&s1, &s2] {
-        let (s, body) = user_by_cookie(&px, token).await;
-        assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+        let (s, body) = by_cookie(&px, "/api/user", token).await;
+        assert_error(s, &body, StatusCode::UNAUTHORIZED);
     }
     // Other users keep theirs.
-    assert_eq!(user_by_cookie(&px, &admin_session).await.0, StatusCode::OK);
+    assert_eq!(
+        by_cookie(&px, "/api/user", &admin_session).await.0,
+        StatusCode::OK
+    );
 
     // The old password stops working (basic auth and login), the new one works.
     let (s, _) = erin.get("/api/user").await;
@@ -730,7 +603,7 @@ backend_matrix!(password_change_revokes_sessions, |backend| async move {
     assert_eq!(login(&px, "erin", "password2").await.status, StatusCode::OK);
 
     // An admin setting a user's password revokes that user's sessions too.
-    let s3 = login_ok(&px, "erin", "password2").await;
+    let s3 = login_token(&px, "erin", "password2").await;
     let id = me["id"].as_i64().unwrap();
     let (s, body) = px
         .admin()
@@ -740,7 +613,10 @@ backend_matrix!(password_change_revokes_sessions, |backend| async move {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    assert_eq!(user_by_cookie(&px, &s3).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        by_cookie(&px, "/api/user", &s3).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         px.basic("erin", "password2").get("/api/user").await.0,
         StatusCode::UNAUTHORIZED
@@ -753,15 +629,7 @@ backend_matrix!(password_change_revokes_sessions, |backend| async move {
 
 /// Runs `pharos admin reset-admin-password` against the test database.
 async fn reset_admin_password(db: &Database, args: &[&str]) -> std::process::Output {
-    let dir = std::env::temp_dir().join(format!(
-        "pharos-reset-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("pharos-reset");
     let out = tokio::process::Command::new(pharos_bin())
         .args(["admin", "reset-admin-password"])
         .args(args)
@@ -781,7 +649,7 @@ async fn reset_admin_password(db: &Database, args: &[&str]) -> std::process::Out
 
 backend_matrix!(reset_admin_password_command, |backend| async move {
     let px = Pharos::start(backend).await;
-    let session = login_ok(&px, "admin", "admin").await;
+    let session = login_token(&px, "admin", "admin").await;
 
     let out = reset_admin_password(&px.db, &["--password", "x"]).await;
     assert!(!out.status.success(), "a too-short password is refused");
@@ -800,12 +668,12 @@ backend_matrix!(reset_admin_password_command, |backend| async move {
     );
     // The running server sees the change at once.
     let (s, body) = px.admin().get("/api/user").await;
-    assert_json_error(s, &body, StatusCode::UNAUTHORIZED);
+    assert_error(s, &body, StatusCode::UNAUTHORIZED);
     let (s, me) = px.basic("admin", "n3w-s3cret").get("/api/user").await;
     assert_eq!(s, StatusCode::OK, "{me}");
     assert_eq!(me["login"], "admin");
     assert_eq!(
-        user_by_cookie(&px, &session).await.0,
+        by_cookie(&px, "/api/user", &session).await.0,
         StatusCode::UNAUTHORIZED,
         "the admin's sessions are revoked"
     );

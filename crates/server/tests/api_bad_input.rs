@@ -9,14 +9,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn assert_json_error(status: StatusCode, body: &Value, expected: StatusCode, what: &str) {
-    assert_eq!(status, expected, "{what}: {body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{what}: error body must be JSON with a message: {body}"
-    );
-}
-
 fn basic_admin() -> String {
     // base64("admin:admin")
     "Basic YWRtaW46YWRtaW4=".to_string()
@@ -492,15 +484,7 @@ backend_matrix!(
 
 /// Runs `pharos serve` with the given extra environment and expects it to refuse to start.
 async fn refused_start(env: &[(&str, &str)]) -> (Option<i32>, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!(
-        "pharos-badcfg-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("pharos-badcfg");
     let mut cmd = tokio::process::Command::new(pharos_bin());
     cmd.arg("serve")
         .current_dir(&dir)

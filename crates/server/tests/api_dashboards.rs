@@ -4,70 +4,11 @@
 
 use pharos_testkit::*;
 use reqwest::StatusCode;
-use serde_json::{Map, Value};
-
-/// Saves `body` through `POST /api/dashboards/db` and insists on 200.
-async fn save_ok(client: &Client, body: Value) -> Value {
-    let (status, resp) = client.post("/api/dashboards/db", body.clone()).await;
-    assert_eq!(status, StatusCode::OK, "saving {body}: {resp}");
-    resp
-}
+use serde_json::Value;
 
 /// Creates a dashboard in General from its JSON.
 async fn create(client: &Client, dashboard: Value) -> Value {
     save_ok(client, json!({ "dashboard": dashboard })).await
-}
-
-async fn get_dashboard(client: &Client, uid: &str) -> Value {
-    let (status, body) = client.get(&format!("/api/dashboards/uid/{uid}")).await;
-    assert_eq!(status, StatusCode::OK, "GET {uid}: {body}");
-    body
-}
-
-/// A 4xx answer: JSON with a non-empty `message`.
-fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
-    assert_eq!(status, expected, "{body}");
-    let message = body["message"].as_str().unwrap_or_default();
-    assert!(!message.is_empty(), "error without message: {body}");
-}
-
-/// The JSON without the fields the server owns, keeping the key order of the rest.
-fn without_server_fields(v: &Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "id" | "uid" | "version"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Map<String, Value>>(),
-        ),
-        other => other.clone(),
-    }
-}
-
-/// The first place where two JSON values differ, in value or in key order.
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let kx: Vec<&String> = x.keys().collect();
-            let ky: Vec<&String> = y.keys().collect();
-            if kx != ky {
-                return Some(format!("{path}: keys {kx:?} != {ky:?}"));
-            }
-            x.iter()
-                .find_map(|(k, v)| first_difference(v, &y[k], &format!("{path}.{k}")))
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
-                return Some(format!("{path}: length {} != {}", x.len(), y.len()));
-            }
-            x.iter()
-                .zip(y)
-                .enumerate()
-                .find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]")))
-        }
-        _ if a == b => None,
-        _ => Some(format!("{path}: {a} != {b}")),
-    }
 }
 
 fn versions_of(body: &Value) -> Vec<i64> {
@@ -77,14 +18,6 @@ fn versions_of(body: &Value) -> Vec<i64> {
         .iter()
         .map(|v| v["version"].as_i64().unwrap())
         .collect()
-}
-
-fn is_valid_uid(uid: &str) -> bool {
-    !uid.is_empty()
-        && uid.len() <= 40
-        && uid
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn is_rfc3339(s: &str) -> bool {

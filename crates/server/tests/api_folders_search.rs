@@ -21,20 +21,11 @@ async fn dashboard(
     folder_uid: &str,
     tags: &[&str],
 ) -> Value {
-    let (status, resp) = client
-        .post(
-            "/api/dashboards/db",
-            json!({"dashboard": {"uid": uid, "title": title, "tags": tags}, "folderUid": folder_uid}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "creating dashboard {title}: {resp}");
-    resp
-}
-
-fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
-    assert_eq!(status, expected, "{body}");
-    let message = body["message"].as_str().unwrap_or_default();
-    assert!(!message.is_empty(), "error without message: {body}");
+    save_ok(
+        client,
+        json!({"dashboard": {"uid": uid, "title": title, "tags": tags}, "folderUid": folder_uid}),
+    )
+    .await
 }
 
 async fn search(client: &Client, query: &str) -> Vec<Value> {
@@ -52,14 +43,6 @@ async fn uids(client: &Client, query: &str) -> Vec<String> {
         .iter()
         .map(|h| h["uid"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn is_valid_uid(uid: &str) -> bool {
-    !uid.is_empty()
-        && uid.len() <= 40
-        && uid
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 // ---------------------------------------------------------------- folders

@@ -6,14 +6,6 @@ use pharos_testkit::*;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-fn assert_json_error(status: StatusCode, body: &Value, expected: StatusCode, what: &str) {
-    assert_eq!(status, expected, "{what}: {body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{what}: error body must be JSON with a message: {body}"
-    );
-}
-
 /// Sends `method path` with an optional JSON body.
 async fn call(
     client: &Client,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use pharos_testkit::*;
 use reqwest::StatusCode;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 fn fixtures_dir() -> PathBuf {
     match std::env::var("PHAROS_FIXTURES_DIR") {
@@ -46,43 +46,6 @@ fn fixtures() -> Vec<(String, Value)> {
         .collect()
 }
 
-fn without_server_fields(v: &Value) -> Value {
-    Value::Object(
-        v.as_object()
-            .expect("a dashboard object")
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "id" | "uid" | "version"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<Map<String, Value>>(),
-    )
-}
-
-/// The first place where two JSON values differ, in value or in key order.
-fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let kx: Vec<&String> = x.keys().collect();
-            let ky: Vec<&String> = y.keys().collect();
-            if kx != ky {
-                return Some(format!("{path}: keys {kx:?} != {ky:?}"));
-            }
-            x.iter()
-                .find_map(|(k, v)| first_difference(v, &y[k], &format!("{path}.{k}")))
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
-                return Some(format!("{path}: length {} != {}", x.len(), y.len()));
-            }
-            x.iter()
-                .zip(y)
-                .enumerate()
-                .find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]")))
-        }
-        _ if a == b => None,
-        _ => Some(format!("{path}: {a} != {b}")),
-    }
-}
-
 fn assert_same(name: &str, step: &str, sent: &Value, got: &Value) {
     if let Some(diff) = first_difference(
         &without_server_fields(sent),
@@ -91,12 +54,6 @@ fn assert_same(name: &str, step: &str, sent: &Value, got: &Value) {
     ) {
         panic!("{name} ({step}) changed: {diff}");
     }
-}
-
-async fn get_dashboard(client: &Client, uid: &str) -> Value {
-    let (status, body) = client.get(&format!("/api/dashboards/uid/{uid}")).await;
-    assert_eq!(status, StatusCode::OK, "GET {uid}: {body}");
-    body
 }
 
 backend_matrix!(

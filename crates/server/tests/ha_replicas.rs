@@ -5,11 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use pharos_testkit::*;
-use reqwest::header::SET_COOKIE;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-
-const COOKIE: &str = "pharos_session";
 
 /// The migration versions embedded in the binary, from the store's migration files.
 fn expected_versions() -> Vec<i64> {
@@ -50,34 +47,6 @@ fn logged(px: &Pharos, message: &str) -> bool {
     px.logs().iter().any(|line| {
         serde_json::from_str::<Value>(line).is_ok_and(|v| v["message"].as_str() == Some(message))
     })
-}
-
-async fn login_token(px: &Pharos, user: &str, password: &str) -> String {
-    let resp = px
-        .anonymous()
-        .request(Method::POST, "/login")
-        .json(&json!({"user": user, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{COOKIE}=")))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_string()
-}
-
-async fn by_cookie(px: &Pharos, path: &str, token: &str) -> (StatusCode, Value) {
-    let anon = px.anonymous();
-    anon.send(
-        anon.request(Method::GET, path)
-            .header("cookie", format!("{COOKIE}={token}")),
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -194,13 +163,7 @@ async fn sessions_are_shared_and_revoked_across_replicas() {
     // Logout through one revokes it on the other at once, even for a replayed cookie.
     let token = login_token(&a, "admin", "admin").await;
     assert_eq!(by_cookie(&b, "/api/user", &token).await.0, StatusCode::OK);
-    let anon = b.anonymous();
-    let (s, _) = anon
-        .send(
-            anon.request(Method::GET, "/logout")
-                .header("cookie", format!("{COOKIE}={token}")),
-        )
-        .await;
+    let (s, _, _) = with_cookie(&b, Method::GET, "/logout", &token).await;
     assert!(s.is_redirection() || s.is_success(), "{s}");
     let (s, body) = by_cookie(&a, "/api/user", &token).await;
     assert_eq!(
@@ -219,7 +182,7 @@ async fn sessions_are_shared_and_revoked_across_replicas() {
     assert_eq!(browser.get("/api/user").await.0, StatusCode::UNAUTHORIZED);
 
     // A password change through one replica revokes sessions and the old password on the other.
-    px_user(&a, "quinn").await;
+    a.create_user("quinn").await;
     let token = login_token(&b, "quinn", "password1").await;
     assert_eq!(by_cookie(&a, "/api/user", &token).await.0, StatusCode::OK);
     // Warm B's password cache with the old password first.
@@ -275,17 +238,6 @@ async fn sessions_are_shared_and_revoked_across_replicas() {
         ),
         "1"
     );
-}
-
-async fn px_user(px: &Pharos, login: &str) {
-    let (s, body) = px
-        .admin()
-        .post(
-            "/api/admin/users",
-            json!({"login": login, "email": format!("{login}@example.com"), "password": "password1"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -401,24 +353,8 @@ async fn cached_reads_follow_writes_made_on_another_replica() {
     let b = Pharos::start_with(db.clone(), Options::default()).await;
 
     // A token and a dashboard, read through B until B has them cached.
-    let (s, sa) = a
-        .admin()
-        .post(
-            "/api/serviceaccounts",
-            json!({"name": "reader", "role": "Viewer"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{sa}");
-    let sa_id = sa["id"].as_i64().unwrap();
-    let (s, tok) = a
-        .admin()
-        .post(
-            &format!("/api/serviceaccounts/{sa_id}/tokens"),
-            json!({"name": "t"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{tok}");
-    let reader_b = b.bearer(tok["key"].as_str().unwrap());
+    let (sa_id, _, key) = create_token(&a, "reader", "Viewer", None).await;
+    let reader_b = b.bearer(&key);
     let (s, saved) = a
         .admin()
         .post(

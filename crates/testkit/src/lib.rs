@@ -21,6 +21,19 @@ use tokio::process::{Child, Command};
 pub use reqwest;
 pub use serde_json::json;
 
+mod api;
+mod json;
+mod session;
+
+pub use api::{create_token, get_dashboard, save_ok};
+pub use json::{
+    assert_error, assert_json_error, first_difference, is_valid_uid, without_server_fields,
+};
+pub use session::{
+    by_cookie, login, login_token, session_cookie, with_cookie, with_cookie_json, Login,
+    SESSION_COOKIE,
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -46,6 +59,14 @@ fn unique_suffix() -> String {
         nanos % 1_000_000_000_000,
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// A new, empty directory under the system's temp dir, named `{prefix}-{unique suffix}`. The caller
+/// removes it.
+pub fn scratch_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", unique_suffix()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
 }
 
 /// A fresh, empty database: removed when dropped.
@@ -287,17 +308,24 @@ impl Pharos {
         Client::with_cookies(&self.url)
     }
 
-    /// Creates a user with a role in org 1 and returns a basic-auth client for it.
-    pub async fn user_with_role(&self, login: &str, role: &str) -> Client {
-        let admin = self.admin();
-        let (s, body) = admin
+    /// Creates a user `login` (email `{login}@example.com`, password `password1`) through the admin
+    /// API, insisting on 200, and returns its id.
+    pub async fn create_user(&self, login: &str) -> i64 {
+        let (s, body) = self
+            .admin()
             .post(
                 "/api/admin/users",
                 json!({"login": login, "email": format!("{login}@example.com"), "password": "password1"}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
-        let id = body["id"].as_i64().unwrap();
+        body["id"].as_i64().unwrap()
+    }
+
+    /// Creates a user with a role in org 1 and returns a basic-auth client for it.
+    pub async fn user_with_role(&self, login: &str, role: &str) -> Client {
+        let admin = self.admin();
+        let id = self.create_user(login).await;
         let (s, body) = admin
             .patch(&format!("/api/org/users/{id}"), json!({"role": role}))
             .await;
