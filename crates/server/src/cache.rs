@@ -4,8 +4,9 @@
 //! up (and, on a miss, loads) the entry of the generation current when it began. The generation moves
 //! on whenever anything may have changed:
 //!
-//! * after every successful write request this replica answers (before the response leaves, so a
-//!   client reads its own writes from the same replica), and
+//! * after every write request this replica answers (before the response leaves, so a client reads
+//!   its own writes from the same replica; a write refused with 412 counts too, as it just saw newer
+//!   data), and
 //! * whenever the change feed reports writes made by any replica (at once on PostgreSQL through
 //!   LISTEN/NOTIFY, otherwise within the poll interval).
 //!
@@ -181,8 +182,9 @@ where
     load_once(&state.caches.search, (state.caches.generation(), key), load).await
 }
 
-/// Moves the generation on after every write request that succeeded (a refused or failed write
-/// changed nothing; a login only adds a session, which is never cached).
+/// Moves the generation on after every write request but a login (which only adds a session, never
+/// cached). Failed writes count too: a save refused with 412 has just learned that the database holds
+/// something newer than this replica may have cached, and its client's next read must see it.
 pub async fn invalidate_after_writes(
     State(state): State<AppState>,
     req: Request,
@@ -191,7 +193,7 @@ pub async fn invalidate_after_writes(
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && req.uri().path() != "/login";
     let response = next.run(req).await;
-    if writes && response.status().is_success() {
+    if writes {
         state.caches.invalidate_all();
     }
     response
