@@ -32,13 +32,8 @@ pub fn router() -> Router<AppState> {
 #[serde(rename_all = "camelCase")]
 struct SaveRequest {
     dashboard: Value,
-    folder_uid: Option<String>,
-    /// Legacy: the folder's numeric id (0 is General).
-    folder_id: Option<i64>,
-    #[serde(default)]
-    overwrite: bool,
-    #[serde(default)]
-    message: String,
+    #[serde(flatten)]
+    target: SaveTarget,
 }
 
 #[derive(Serialize)]
@@ -103,21 +98,20 @@ async fn save(
     JsonBody(req): JsonBody<SaveRequest>,
 ) -> ApiResult<Json<SaveResponse>> {
     let dashboard = dashboard_object(req.dashboard)?;
-    let target = SaveTarget {
-        folder_uid: req.folder_uid,
-        folder_id: req.folder_id,
-        overwrite: req.overwrite,
-        message: req.message,
-    };
-    let saved = save_as(&state, &who, dashboard, target).await?;
+    let saved = save_as(&state, &who, dashboard, req.target).await?;
     Ok(Json(save_response(&state, saved)))
 }
 
-/// Where and how a save or an import lands.
+/// Where and how a save or an import lands: the fields both request bodies share.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct SaveTarget {
     folder_uid: Option<String>,
+    /// Legacy: the folder's numeric id (0 is General).
     folder_id: Option<i64>,
+    #[serde(default)]
     overwrite: bool,
+    #[serde(default)]
     message: String,
 }
 
@@ -384,13 +378,9 @@ async fn restore(
 struct ImportRequest {
     dashboard: Value,
     #[serde(default)]
-    overwrite: bool,
-    #[serde(default)]
     inputs: Vec<ImportInput>,
-    folder_uid: Option<String>,
-    folder_id: Option<i64>,
-    #[serde(default)]
-    message: String,
+    #[serde(flatten)]
+    target: SaveTarget,
 }
 
 #[derive(Deserialize)]
@@ -460,13 +450,7 @@ async fn import(
     if let Some(id) = dashboard.get_mut("id") {
         *id = Value::Null;
     }
-    let target = SaveTarget {
-        folder_uid: req.folder_uid,
-        folder_id: req.folder_id,
-        overwrite: req.overwrite,
-        message: req.message,
-    };
-    let saved = save_as(&state, &who, dashboard, target).await?;
+    let saved = save_as(&state, &who, dashboard, req.target).await?;
     let url = app_url(&state, &format!("/d/{}/{}", saved.uid, saved.slug));
     Ok(Json(json!({
         "pluginId": "",
