@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
@@ -29,6 +28,7 @@ use moka::future::Cache;
 use pharos_store::{Dashboard, TokenIdentity};
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::EncodedBody;
 use crate::state::AppState;
 
 /// Search results, already serialized, for one org, viewer and query string.
@@ -49,32 +49,14 @@ pub struct Caches {
     dashboards: Cache<(Generation, i64, String), Arc<Dashboard>>,
     /// (user, org) → uids the user starred.
     stars: Cache<(Generation, i64, i64), Arc<Vec<String>>>,
-    search: Cache<(Generation, SearchKey), SearchBody>,
+    search: Cache<(Generation, SearchKey), EncodedBody>,
+    /// Whole `GET /api/dashboards/uid` answers: (org, uid, what the viewer's `meta` depends on).
+    dashboard_answers: Cache<(Generation, i64, String, ViewerKind), EncodedBody>,
 }
 
-/// A search answer in both encodings: a 1,000-hit answer is ~200 KB of JSON and ~20 KB gzipped, and
-/// compressing once per cache fill instead of per request keeps gzip nearly free.
-#[derive(Clone)]
-pub struct SearchBody {
-    pub json: Bytes,
-    pub gzip: Bytes,
-}
-
-impl SearchBody {
-    pub fn new(json: Bytes) -> SearchBody {
-        use std::io::Write;
-        let mut encoder = flate2::write::GzEncoder::new(
-            Vec::with_capacity(json.len() / 8),
-            flate2::Compression::fast(),
-        );
-        let gzip = match encoder.write_all(&json).and_then(|_| encoder.finish()) {
-            Ok(bytes) => Bytes::from(bytes),
-            // Writing to a Vec cannot fail; an empty gzip body is never sent (see `encoded`).
-            Err(_) => Bytes::new(),
-        };
-        SearchBody { json, gzip }
-    }
-}
+/// What a dashboard answer's `meta` depends on besides the dashboard: the role, whether the caller
+/// can star (users can, service accounts cannot) and whether they did.
+pub type ViewerKind = (Option<pharos_store::Role>, bool, bool);
 
 impl Default for Caches {
     fn default() -> Self {
@@ -104,10 +86,13 @@ impl Caches {
                 .time_to_idle(IDLE)
                 .build(),
             search: Cache::builder()
-                .weigher(|_, b: &SearchBody| {
-                    (b.json.len() + b.gzip.len()).try_into().unwrap_or(u32::MAX)
-                })
+                .weigher(|_, b: &EncodedBody| b.weight())
                 .max_capacity(16 * 1024 * 1024)
+                .time_to_idle(IDLE)
+                .build(),
+            dashboard_answers: Cache::builder()
+                .weigher(|_, b: &EncodedBody| b.weight())
+                .max_capacity(64 * 1024 * 1024)
                 .time_to_idle(IDLE)
                 .build(),
         }
@@ -175,11 +160,26 @@ where
 }
 
 /// Serialized search results for `key`; `load` runs on a miss.
-pub async fn search<F>(state: &AppState, key: SearchKey, load: F) -> ApiResult<SearchBody>
+pub async fn search<F>(state: &AppState, key: SearchKey, load: F) -> ApiResult<EncodedBody>
 where
-    F: std::future::Future<Output = ApiResult<SearchBody>>,
+    F: std::future::Future<Output = ApiResult<EncodedBody>>,
 {
     load_once(&state.caches.search, (state.caches.generation(), key), load).await
+}
+
+/// The whole answer to a dashboard GET for one kind of viewer; `load` builds it on a miss.
+pub async fn dashboard_answer<F>(
+    state: &AppState,
+    org_id: i64,
+    uid: &str,
+    viewer: ViewerKind,
+    load: F,
+) -> ApiResult<EncodedBody>
+where
+    F: std::future::Future<Output = ApiResult<EncodedBody>>,
+{
+    let key = (state.caches.generation(), org_id, uid.to_string(), viewer);
+    load_once(&state.caches.dashboard_answers, key, load).await
 }
 
 /// Moves the generation on after every write request but a login (which only adds a session, never

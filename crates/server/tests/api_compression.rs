@@ -55,3 +55,64 @@ backend_matrix!(search_is_gzipped_when_accepted, |backend| async move {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body, plain);
 });
+
+backend_matrix!(
+    dashboard_answers_are_gzipped_and_per_viewer,
+    |backend| async move {
+        let px = Pharos::start(backend).await;
+        let admin = px.admin();
+        let panels: Vec<_> = (0..200)
+        .map(|i| json!({"id": i, "type": "timeseries", "title": format!("Panel {i}"), "targets": [{"expr": "up"}]}))
+        .collect();
+        let (s, saved) = admin
+            .post(
+                "/api/dashboards/db",
+                json!({"dashboard": {"title": "Big", "panels": panels}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{saved}");
+        let uid = saved["uid"].as_str().unwrap().to_string();
+        let path = format!("/api/dashboards/uid/{uid}");
+        let (_, plain) = admin.get(&path).await;
+        assert_eq!(plain["meta"]["canSave"], true);
+
+        let resp = admin
+            .request(Method::GET, &path)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-encoding"], "gzip");
+        let compressed = resp.bytes().await.unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&compressed[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert!(
+            compressed.len() * 5 < text.len(),
+            "{} compressed vs {} plain",
+            compressed.len(),
+            text.len()
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            plain
+        );
+
+        // The cached answer is per kind of viewer: a Viewer's meta says it cannot save, and a star
+        // shows at once for the user who starred and nobody else.
+        let viewer = px.user_with_role("vic", "Viewer").await;
+        let (_, seen) = viewer.get(&path).await;
+        assert_eq!(seen["meta"]["canSave"], false);
+        assert_eq!(seen["dashboard"], plain["dashboard"]);
+        let (s, _) = viewer
+            .post(&format!("/api/user/stars/dashboard/uid/{uid}"), json!({}))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, seen) = viewer.get(&path).await;
+        assert_eq!(seen["meta"]["isStarred"], true);
+        let (_, by_admin) = admin.get(&path).await;
+        assert_eq!(by_admin["meta"]["isStarred"], false);
+        assert_eq!(by_admin["meta"]["canSave"], true);
+    }
+);

@@ -1,6 +1,8 @@
 //! `/api/dashboards/...`: save, get, delete, home, tags, versions, restore and import.
 
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pharos_store::{Dashboard, SaveDashboard, SavedDashboard, StoreError};
@@ -10,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::{app_url, rfc3339};
 use crate::auth::{Editor, Identity, Viewer};
 use crate::error::{ApiError, ApiResult, StoreContext};
-use crate::json::{JsonBody, RawJson};
+use crate::json::{EncodedBody, JsonBody};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -208,23 +210,29 @@ async fn get_by_uid(
     State(state): State<AppState>,
     Viewer(who): Viewer,
     Path(uid): Path<String>,
-) -> ApiResult<RawJson> {
-    let d = crate::cache::dashboard(&state, who.org_id, &uid).await?;
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let starred = match who.user_id() {
         Some(user_id) => crate::cache::starred_uids(&state, user_id, who.org_id)
             .await?
-            .contains(&d.uid),
+            .contains(&uid),
         None => false,
     };
-    let meta = serde_json::to_string(&meta(&state, &who, &d, starred))
-        .map_err(|_| ApiError::internal())?;
-    let mut body = String::with_capacity(d.data.len() + meta.len() + 32);
-    body.push_str("{\"dashboard\":");
-    body.push_str(&d.data);
-    body.push_str(",\"meta\":");
-    body.push_str(&meta);
-    body.push('}');
-    Ok(RawJson(body.into()))
+    let viewer = (who.role, who.user_id().is_some(), starred);
+    let answer = crate::cache::dashboard_answer(&state, who.org_id, &uid, viewer, async {
+        let d = crate::cache::dashboard(&state, who.org_id, &uid).await?;
+        let meta = serde_json::to_string(&meta(&state, &who, &d, starred))
+            .map_err(|_| ApiError::internal())?;
+        let mut body = String::with_capacity(d.data.len() + meta.len() + 32);
+        body.push_str("{\"dashboard\":");
+        body.push_str(&d.data);
+        body.push_str(",\"meta\":");
+        body.push_str(&meta);
+        body.push('}');
+        Ok(EncodedBody::new(body.into()))
+    })
+    .await?;
+    Ok(answer.respond(&headers))
 }
 
 /// `DELETE /api/dashboards/uid/:uid`

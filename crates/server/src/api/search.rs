@@ -2,8 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use pharos_store::{SearchHit, SearchHitKind, SearchQuery};
@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use super::app_url;
 use crate::auth::Viewer;
-use crate::cache::{SearchBody, SearchKey};
+use crate::cache::SearchKey;
 use crate::error::{ApiError, ApiResult};
-use crate::json::RawJson;
+use crate::json::EncodedBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -176,62 +176,15 @@ async fn search(
         let hits = state.store.search(&query).await?;
         let hits: Vec<Hit> = hits.into_iter().map(|h| hit_json(&state, h)).collect();
         let json = serde_json::to_vec(&hits).map_err(|_| ApiError::internal())?;
-        Ok(SearchBody::new(Bytes::from(json)))
+        Ok(EncodedBody::new(Bytes::from(json)))
     })
     .await?;
-    Ok(if accepts_gzip(&headers) && !body.gzip.is_empty() {
-        (
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (header::CONTENT_ENCODING, "gzip"),
-                (header::VARY, "Accept-Encoding"),
-            ],
-            body.gzip,
-        )
-            .into_response()
-    } else {
-        ([(header::VARY, "Accept-Encoding")], RawJson(body.json)).into_response()
-    })
-}
-
-/// True when the client lists gzip in `Accept-Encoding` (without `q=0`).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            parts
-                .next()
-                .is_some_and(|coding| coding.eq_ignore_ascii_case("gzip"))
-                && !parts.any(|p| {
-                    matches!(
-                        p.replace(' ', "").as_str(),
-                        "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
-                    )
-                })
-        })
+    Ok(body.respond(&headers))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gzip_is_chosen_only_when_accepted() {
-        let with = |v: &'static str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::ACCEPT_ENCODING, v.parse().unwrap());
-            accepts_gzip(&h)
-        };
-        assert!(with("gzip"));
-        assert!(with("br, GZIP;q=0.8"));
-        assert!(!with("gzip;q=0"));
-        assert!(!with("deflate, br"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
-    }
 
     #[test]
     fn repeated_and_comma_parameters() {
