@@ -304,6 +304,7 @@ route_table() {
 /api/dashboards/home|yes|/api/dashboards/home
 GET dashboard small|yes|/api/dashboards/uid/bench-0000
 GET dashboard node-exporter-full|yes|/api/dashboards/uid/$LARGE_UID
+GET dashboard node-exporter-full, gzip|gzip|/api/dashboards/uid/$LARGE_UID
 /api/search (no query)|yes|/api/search
 /api/search (no query), gzip|gzip|/api/search
 /api/search?query=$SEARCH_QUERY|yes|/api/search?query=$SEARCH_QUERY
