@@ -181,6 +181,8 @@ pub struct Pharos {
     child: Option<Child>,
     logs: Arc<Mutex<Vec<String>>>,
     pub started_in: Duration,
+    /// The process' working directory, removed with it.
+    work_dir: PathBuf,
 }
 
 /// Options for [`Pharos::start_with`].
@@ -252,10 +254,13 @@ impl Pharos {
             _ = tokio::time::sleep(Duration::from_secs(30)) => None,
             status = child.wait() => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = std::fs::remove_dir_all(&work_dir);
                 return Err(format!("pharos exited before ready ({status:?}):\n{}", logs.lock().unwrap().join("\n")));
             }
         };
         let Some(address) = address.filter(|a| !a.is_empty()) else {
+            let _ = child.start_kill();
+            let _ = std::fs::remove_dir_all(&work_dir);
             return Err(format!(
                 "pharos did not become ready:\n{}",
                 logs.lock().unwrap().join("\n")
@@ -267,6 +272,7 @@ impl Pharos {
             child: Some(child),
             logs,
             started_in: started.elapsed(),
+            work_dir,
         })
     }
 
@@ -339,6 +345,7 @@ impl Drop for Pharos {
         if let Some(child) = self.child.as_mut() {
             let _ = child.start_kill();
         }
+        let _ = std::fs::remove_dir_all(&self.work_dir);
     }
 }
 
