@@ -491,6 +491,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.server.listen, "127.0.0.1:6000");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -328,6 +328,7 @@ mod tests {
             format!("sqlite://{}/x.db?mode=rwc", dir.display())
         );
         assert!(dir.is_dir());
+        std::fs::remove_dir_all(&dir).unwrap();
         assert!(prepare_sqlite_url("sqlite://").is_err());
         assert!(backend_of("mysql://x").is_err());
         assert_eq!(backend_of("postgresql://h/db").unwrap(), Backend::Postgres);

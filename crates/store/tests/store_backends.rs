@@ -4,16 +4,20 @@ use pharos_store::*;
 use serde_json::json;
 use std::time::Duration;
 
-async fn sqlite_store() -> Store {
+async fn sqlite_store() -> (Store, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!(
         "pharos-store-test-{}-{}",
         std::process::id(),
         rand_suffix()
     ));
-    open(&format!("sqlite://{}/pharos.db", dir.display())).await
+    (
+        open(&format!("sqlite://{}/pharos.db", dir.display())).await,
+        dir,
+    )
 }
 
-async fn postgres_store() -> Store {
+/// A store on a fresh PostgreSQL database, the admin store that made it, and its name.
+async fn postgres_store() -> (Store, Store, String) {
     let name = format!("pharos_store_test_{}", rand_suffix());
     let admin = std::env::var("PHAROS_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
@@ -21,7 +25,7 @@ async fn postgres_store() -> Store {
     admin_store
         .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
         .await;
-    open(&format!("{admin}/{name}")).await
+    (open(&format!("{admin}/{name}")).await, admin_store, name)
 }
 
 fn rand_suffix() -> String {
@@ -173,10 +177,18 @@ async fn rules(store: Store) {
 
 #[tokio::test]
 async fn rules_on_sqlite() {
-    rules(sqlite_store().await).await;
+    let (store, dir) = sqlite_store().await;
+    rules(store.clone()).await;
+    store.close().await;
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
 async fn rules_on_postgres() {
-    rules(postgres_store().await).await;
+    let (store, admin, name) = postgres_store().await;
+    rules(store.clone()).await;
+    store.close().await;
+    admin
+        .execute_raw_for_tests(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await;
 }
