@@ -45,7 +45,7 @@ pub struct Caches {
     generation: AtomicU64,
     /// Service-account token hash → what it authenticates as.
     tokens: Cache<(Generation, String), Arc<TokenIdentity>>,
-    /// (org, uid) → the stored dashboard (its `is_starred` is not meaningful: stars are per user).
+    /// (org, uid) → the stored dashboard.
     dashboards: Cache<(Generation, i64, String), Arc<Dashboard>>,
     /// (user, org) → uids the user starred.
     stars: Cache<(Generation, i64, i64), Arc<Vec<String>>>,

@@ -30,8 +30,6 @@ pub struct Dashboard {
     pub updated: i64,
     pub created_by: String,
     pub updated_by: String,
-    /// Whether the user the dashboard was read for starred it.
-    pub is_starred: bool,
 }
 
 /// A save request (`POST /api/dashboards/db`, import, restore).
@@ -230,15 +228,12 @@ type DashboardRow = (
     i64,
     String,
     String,
-    Option<i64>,
 );
 
-/// `$1` is the user whose star is reported (-1 for none).
 const DASHBOARD_SELECT: &str =
     "SELECT d.id, d.org_id, d.uid, d.title, d.slug, d.folder_id, f.uid, f.title, d.version, \
-            d.tags, d.data, d.created, d.updated, d.created_by, d.updated_by, s.user_id \
-     FROM dashboards d LEFT JOIN folders f ON f.id = d.folder_id \
-     LEFT JOIN stars s ON s.dashboard_id = d.id AND s.user_id = $1";
+            d.tags, d.data, d.created, d.updated, d.created_by, d.updated_by \
+     FROM dashboards d LEFT JOIN folders f ON f.id = d.folder_id";
 
 fn dashboard_from_row(r: DashboardRow) -> StoreResult<Dashboard> {
     let tags: Vec<String> = serde_json::from_str(&r.9)
@@ -259,7 +254,6 @@ fn dashboard_from_row(r: DashboardRow) -> StoreResult<Dashboard> {
         updated: r.12,
         created_by: r.13,
         updated_by: r.14,
-        is_starred: r.15.is_some(),
     })
 }
 
@@ -511,19 +505,8 @@ impl Store {
     }
 
     pub async fn dashboard_by_uid(&self, org_id: i64, uid: &str) -> StoreResult<Dashboard> {
-        self.dashboard_for_viewer(org_id, uid, None).await
-    }
-
-    /// The dashboard with `is_starred` for `viewer`: one query, as `GET /api/dashboards/uid` runs it.
-    pub async fn dashboard_for_viewer(
-        &self,
-        org_id: i64,
-        uid: &str,
-        viewer: Option<i64>,
-    ) -> StoreResult<Dashboard> {
-        let sql = format!("{DASHBOARD_SELECT} WHERE d.org_id = $2 AND d.uid = $3");
+        let sql = format!("{DASHBOARD_SELECT} WHERE d.org_id = $1 AND d.uid = $2");
         let row: DashboardRow = sqlx::query_as(&sql)
-            .bind(viewer.unwrap_or(-1))
             .bind(org_id)
             .bind(uid.to_string())
             .fetch_one(self.pool())
@@ -532,9 +515,8 @@ impl Store {
     }
 
     pub async fn dashboard_by_id(&self, org_id: i64, id: i64) -> StoreResult<Dashboard> {
-        let sql = format!("{DASHBOARD_SELECT} WHERE d.org_id = $2 AND d.id = $3");
+        let sql = format!("{DASHBOARD_SELECT} WHERE d.org_id = $1 AND d.id = $2");
         let row: DashboardRow = sqlx::query_as(&sql)
-            .bind(-1_i64)
             .bind(org_id)
             .bind(id)
             .fetch_one(self.pool())
