@@ -5,6 +5,22 @@ use std::io::Read;
 use pharos_testkit::*;
 use reqwest::{Method, StatusCode};
 
+/// The gzipped body, decoded; asserts it was at least `factor` times smaller than its text.
+async fn gunzip_smaller_by(resp: reqwest::Response, factor: usize) -> String {
+    let compressed = resp.bytes().await.unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(
+        compressed.len() * factor < text.len(),
+        "{} compressed vs {} plain",
+        compressed.len(),
+        text.len()
+    );
+    text
+}
+
 backend_matrix!(search_is_gzipped_when_accepted, |backend| async move {
     let px = Pharos::start(backend).await;
     let admin = px.admin();
@@ -30,17 +46,7 @@ backend_matrix!(search_is_gzipped_when_accepted, |backend| async move {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-encoding"], "gzip");
     assert_eq!(resp.headers()["vary"], "Accept-Encoding");
-    let compressed = resp.bytes().await.unwrap();
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(&compressed[..])
-        .read_to_string(&mut text)
-        .unwrap();
-    assert!(
-        compressed.len() * 3 < text.len(),
-        "{} compressed vs {} plain",
-        compressed.len(),
-        text.len()
-    );
+    let text = gunzip_smaller_by(resp, 3).await;
     let unzipped: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(unzipped, plain);
 
@@ -83,17 +89,7 @@ backend_matrix!(
             .await
             .unwrap();
         assert_eq!(resp.headers()["content-encoding"], "gzip");
-        let compressed = resp.bytes().await.unwrap();
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(&compressed[..])
-            .read_to_string(&mut text)
-            .unwrap();
-        assert!(
-            compressed.len() * 5 < text.len(),
-            "{} compressed vs {} plain",
-            compressed.len(),
-            text.len()
-        );
+        let text = gunzip_smaller_by(resp, 5).await;
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&text).unwrap(),
             plain

@@ -94,6 +94,14 @@ pub fn app_url(state: &AppState, path: &str) -> String {
     format!("{base}{path}")
 }
 
+/// `?query=&page=&perpage=` of Grafana's paged user and service-account listings.
+#[derive(serde::Deserialize)]
+pub struct PagedSearch {
+    pub query: Option<String>,
+    pub page: Option<i64>,
+    pub perpage: Option<i64>,
+}
+
 /// `?page=&perpage=` (and `limit`) as Grafana reads them: 1-based page, bounded page size.
 pub fn paging(page: Option<i64>, per_page: Option<i64>, default: i64, max: i64) -> (i64, i64, i64) {
     let per_page = per_page.filter(|p| *p > 0).unwrap_or(default).min(max);

@@ -9,7 +9,7 @@ use pharos_store::{hash_secret, now_ms, ApiToken, Role, ServiceAccount, StoreErr
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{paging, rfc3339};
+use super::{paging, rfc3339, PagedSearch};
 use crate::auth::tokens::new_service_account_token;
 use crate::auth::{Identity, OrgAdmin};
 use crate::error::{ApiError, ApiResult, StoreContext};
@@ -96,18 +96,11 @@ async fn create(
     Ok((StatusCode::CREATED, Json(account_json(&sa))))
 }
 
-#[derive(Deserialize)]
-struct SearchQuery {
-    query: Option<String>,
-    page: Option<i64>,
-    perpage: Option<i64>,
-}
-
 /// `GET /api/serviceaccounts/search?query=&page=&perpage=`
 async fn search(
     State(state): State<AppState>,
     OrgAdmin(who): OrgAdmin,
-    Query(q): Query<SearchQuery>,
+    Query(q): Query<PagedSearch>,
 ) -> ApiResult<Json<Value>> {
     let (page, per_page, offset) = paging(q.page, q.perpage, 1000, 5000);
     let (accounts, total) = state

@@ -9,7 +9,7 @@ use pharos_store::{NewUser, Role, StoreError, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{paging, rfc3339};
+use super::{paging, rfc3339, PagedSearch};
 use crate::auth::password::{hash_password, MIN_PASSWORD_LEN};
 use crate::auth::{Identity, Principal, ServerAdmin, SignedIn};
 use crate::error::{ApiError, ApiResult, StoreContext};
@@ -279,13 +279,6 @@ async fn unstar_by_id(
     unstar(state, who, Path(uid)).await
 }
 
-#[derive(Deserialize)]
-struct UserListQuery {
-    query: Option<String>,
-    page: Option<i64>,
-    perpage: Option<i64>,
-}
-
 fn listed_user_json(u: &User) -> Value {
     json!({
         "id": u.id,
@@ -304,7 +297,7 @@ fn listed_user_json(u: &User) -> Value {
 async fn list_users(
     State(state): State<AppState>,
     ServerAdmin(_): ServerAdmin,
-    Query(q): Query<UserListQuery>,
+    Query(q): Query<PagedSearch>,
 ) -> ApiResult<Json<Value>> {
     let (_, per_page, offset) = paging(q.page, q.perpage, 1000, 5000);
     let (users, _) = state
@@ -320,7 +313,7 @@ async fn list_users(
 async fn search_users(
     State(state): State<AppState>,
     ServerAdmin(_): ServerAdmin,
-    Query(q): Query<UserListQuery>,
+    Query(q): Query<PagedSearch>,
 ) -> ApiResult<Json<Value>> {
     let (page, per_page, offset) = paging(q.page, q.perpage, 1000, 5000);
     let (users, total) = state
