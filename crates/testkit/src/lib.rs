@@ -22,7 +22,10 @@ pub use reqwest;
 pub use serde_json::json;
 
 mod api;
+pub mod influxdb;
 mod json;
+pub mod peers;
+pub mod prometheus;
 mod session;
 
 pub use api::{create_token, get_dashboard, save_ok};
