@@ -15,6 +15,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub security: SecuritySettings,
     pub auth: AuthSettings,
+    pub query: QuerySettings,
     pub log: LogSettings,
 }
 
@@ -75,6 +76,22 @@ pub struct AuthSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct QuerySettings {
+    /// How long one datasource query may take before it answers 504 (Grafana's dataproxy timeout).
+    pub timeout: String,
+    /// Keep query results in memory so identical queries do not ask the source again.
+    pub cache_enabled: bool,
+    /// How long a result whose range lies wholly in the past is kept. Results ending near now are
+    /// kept at most one step (their aligned range cannot change within a step).
+    pub cache_ttl: String,
+    /// How far before now a range must end to count as in the past (late samples land within it).
+    pub cache_tolerance: String,
+    /// Most values (points × fields) the result cache holds on one replica.
+    pub cache_max_values: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     /// `text` for a terminal, `json` for log shippers.
     pub format: String,
@@ -110,6 +127,13 @@ impl Default for Settings {
                 session_rotation_interval: "10m".into(),
                 cookie_name: "pharos_session".into(),
             },
+            query: QuerySettings {
+                timeout: "30s".into(),
+                cache_enabled: true,
+                cache_ttl: "5m".into(),
+                cache_tolerance: "1m".into(),
+                cache_max_values: 5_000_000,
+            },
             log: LogSettings {
                 format: "text".into(),
                 level: "info".into(),
@@ -136,6 +160,11 @@ impl Default for SecuritySettings {
 impl Default for AuthSettings {
     fn default() -> Self {
         Settings::default().auth
+    }
+}
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Settings::default().query
     }
 }
 impl Default for LogSettings {
@@ -174,6 +203,9 @@ pub struct Config {
     pub session_inactive_lifetime: Duration,
     pub session_max_lifetime: Duration,
     pub session_rotation_interval: Duration,
+    pub query_timeout: Duration,
+    pub query_cache_ttl: Duration,
+    pub query_cache_tolerance: Duration,
 }
 
 /// Flag values that override everything else (`None` when not given).
@@ -306,6 +338,9 @@ impl Settings {
                 "auth.session_rotation_interval",
                 &self.auth.session_rotation_interval,
             )?,
+            query_timeout: duration("query.timeout", &self.query.timeout)?,
+            query_cache_ttl: duration("query.cache_ttl", &self.query.cache_ttl)?,
+            query_cache_tolerance: duration("query.cache_tolerance", &self.query.cache_tolerance)?,
             raw: self,
         })
     }

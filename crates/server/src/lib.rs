@@ -105,14 +105,27 @@ pub async fn ensure_admin(store: &Store, config: &Config) -> anyhow::Result<()> 
 /// staleness of cached reads where LISTEN/NOTIFY is unavailable).
 const CHANGE_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// The query engine's settings from `[query]`.
+pub fn engine_settings(config: &Config) -> pharos_datasource::EngineSettings {
+    pharos_datasource::EngineSettings {
+        query_timeout: config.query_timeout,
+        cache_enabled: config.raw.query.cache_enabled,
+        cache_ttl: config.query_cache_ttl,
+        cache_tolerance: config.query_cache_tolerance,
+        cache_max_values: config.raw.query.cache_max_values,
+    }
+}
+
 /// Runs the server until SIGTERM or Ctrl-C.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(&config).await?;
     ensure_admin(&store, &config).await?;
-    let metrics = Metrics::new(config.raw.database.max_connections);
+    let mut registry = prometheus_client::registry::Registry::with_prefix("pharos");
+    let engine = pharos_datasource::Engine::new(engine_settings(&config), &mut registry);
+    let metrics = Metrics::new(registry, config.raw.database.max_connections);
     let listen = config.listen;
-    let state = AppState::new(store.clone(), config, metrics);
+    let state = AppState::new(store.clone(), config, metrics, engine);
     let app = api::router(state.clone());
     tokio::spawn(prune_periodically(state.clone()));
     let feed = pharos_cluster::ChangeFeed::start(store.clone(), CHANGE_POLL_INTERVAL)

@@ -18,6 +18,7 @@ pub struct Inner {
     pub store: Store,
     pub config: Config,
     pub metrics: Metrics,
+    pub engine: pharos_datasource::Engine,
     pub passwords: PasswordVerifier,
     pub caches: Caches,
     /// Set on SIGTERM: `/readyz` answers 503 so balancers stop sending new requests.
@@ -28,11 +29,17 @@ pub struct Inner {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config, metrics: Metrics) -> Self {
+    pub fn new(
+        store: Store,
+        config: Config,
+        metrics: Metrics,
+        engine: pharos_datasource::Engine,
+    ) -> Self {
         AppState(Arc::new(Inner {
             store,
             config,
             metrics,
+            engine,
             passwords: PasswordVerifier::new(),
             caches: Caches::new(),
             draining: AtomicBool::new(false),

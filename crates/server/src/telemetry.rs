@@ -79,8 +79,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(pool_max: u32) -> Self {
-        let mut registry = Registry::with_prefix("pharos");
+    /// The server's metrics, added to `registry` (which other parts, such as the query engine,
+    /// have already registered theirs in: `/metrics` encodes one registry).
+    pub fn new(mut registry: Registry, pool_max: u32) -> Self {
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",
