@@ -4,8 +4,10 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod datasources;
 pub mod error;
 pub mod json;
+pub mod secrets;
 pub mod state;
 pub mod telemetry;
 

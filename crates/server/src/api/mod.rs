@@ -2,10 +2,12 @@
 //! so every route and (through its handler's extractor) its guard can be read in one place.
 
 mod dashboards;
+mod datasources;
 mod folders;
 mod frontend;
 mod health;
 mod orgs;
+mod query;
 mod search;
 mod service_accounts;
 mod users;
@@ -27,6 +29,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(dashboards::router())
+        .merge(datasources::router())
+        .merge(query::router())
         .merge(folders::router())
         .merge(frontend::router())
         .merge(search::router())
