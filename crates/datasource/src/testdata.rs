@@ -19,7 +19,10 @@
 //!
 //! Points are spaced by Grafana's interval calculator (`intervalMs` as the minimum, 1 s when the
 //! query has none, and `maxDataPoints`), at multiples of the interval since the epoch, from the
-//! aligned start to the aligned end of the range inclusive, at most 10,000 per series.
+//! aligned start to the aligned end of the range inclusive, at most 10,000 per series. CSV metric
+//! values are spread over that aligned range (Grafana uses the raw one), so that every request
+//! within one interval asks the same question and shares one cached answer. The predictable
+//! scenarios space points by their own `timeStep` instead, as Grafana does.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +47,8 @@ pub const SCENARIOS: &[&str] = &[
 const MAX_POINTS: i64 = 10_000;
 /// A cap on all points of one query (`seriesCount` × points), so one query cannot stall a worker.
 const MAX_TOTAL_POINTS: i64 = 2_000_000;
+/// Above this many points a query is drawn on the blocking pool rather than the async runtime.
+const BLOCKING_POINTS: i64 = 50_000;
 /// The minimum interval when the query sends no `intervalMs` (Grafana's API default is 1 s).
 const DEFAULT_MIN_INTERVAL_MS: i64 = 1000;
 /// The CSV Grafana's query editor fills in for `csv_metric_values`.
@@ -77,7 +82,17 @@ impl Source for TestData {
         _ds: &'a DataSource,
         prepared: &'a Prepared,
     ) -> BoxFuture<'a, Result<Vec<Frame>, QueryError>> {
-        Box::pin(async move { prepared.plan::<Plan>()?.frames() })
+        Box::pin(async move {
+            let plan = prepared.plan::<Plan>()?;
+            if plan.points() < BLOCKING_POINTS {
+                return plan.frames();
+            }
+            // Large walks take a while to draw: off the async runtime, as other CPU work.
+            let plan = plan.clone();
+            tokio::task::spawn_blocking(move || plan.frames())
+                .await
+                .map_err(|e| QueryError::Upstream(format!("TestData generator failed: {e}")))?
+        })
     }
 
     fn health<'a>(
@@ -91,7 +106,7 @@ impl Source for TestData {
 
 /// One query, decided. Its `Debug` form is the cache key, so it holds exactly what the frames
 /// depend on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Plan {
     ref_id: String,
     alias: Option<String>,
@@ -102,7 +117,7 @@ struct Plan {
     scenario: Scenario,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Scenario {
     RandomWalk(Walk),
     CsvMetricValues(Vec<Option<f64>>),
@@ -171,16 +186,27 @@ impl Plan {
             step_ms,
             scenario,
         };
-        if let Scenario::RandomWalk(walk) = &plan.scenario {
-            let total = walk.series_count as i64 * plan.times(plan.step_ms).len() as i64;
-            if total > MAX_TOTAL_POINTS {
-                return Err(QueryError::BadQuery(format!(
-                    "this random walk would return {total} points, more than {MAX_TOTAL_POINTS}; \
-                     lower seriesCount or maxDataPoints"
-                )));
-            }
+        let total = plan.points();
+        if total > MAX_TOTAL_POINTS {
+            return Err(QueryError::BadQuery(format!(
+                "this TestData query would return {total} points, more than {MAX_TOTAL_POINTS}; \
+                 lower seriesCount or maxDataPoints"
+            )));
         }
         Ok(plan)
+    }
+
+    /// About how many points the frames will hold: the measure of the work to draw them.
+    fn points(&self) -> i64 {
+        match &self.scenario {
+            Scenario::RandomWalk(walk) => walk.series_count as i64 * self.point_count(self.step_ms),
+            Scenario::CsvMetricValues(values) => values.len() as i64,
+            Scenario::PredictablePulse(pulse) => self.point_count(pulse.step_ms),
+            Scenario::PredictableCsvWave(waves) => {
+                waves.iter().map(|w| self.point_count(w.step_ms)).sum()
+            }
+            Scenario::NoDataPoints | Scenario::ServerError => 0,
+        }
     }
 
     fn frames(&self) -> Result<Vec<Frame>, QueryError> {
@@ -206,12 +232,19 @@ impl Plan {
     /// range, at most [`MAX_POINTS`].
     fn times(&self, step: i64) -> Vec<i64> {
         let from = interval::align(self.range.from_ms, step, 0);
+        (0..self.point_count(step))
+            .map(|k| from + k * step)
+            .collect()
+    }
+
+    /// How many points [`Plan::times`] gives for `step`.
+    fn point_count(&self, step: i64) -> i64 {
+        let from = interval::align(self.range.from_ms, step, 0);
         let to = interval::align(self.range.to_ms, step, 0);
         if to < from {
-            return Vec::new();
+            return 0;
         }
-        let count = ((to - from) / step + 1).min(MAX_POINTS);
-        (0..count).map(|k| from + k * step).collect()
+        ((to - from) / step + 1).min(MAX_POINTS)
     }
 
     /// Grafana's series name: the alias, else `<refId>-series`, `<refId>-series1`, ...
@@ -408,7 +441,7 @@ fn csv_values(text: &str) -> Result<Vec<Option<f64>>, QueryError> {
 
 /// Labels as Grafana's TestData takes them: `job=x, instance=y` or `{job="x", instance="y"}`;
 /// `$seriesIndex` in a value becomes the series' index.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Labels(Vec<(String, String)>);
 
 impl Labels {
@@ -451,7 +484,7 @@ impl Labels {
 }
 
 /// Random walk parameters, defaults as Grafana's (one series, spread 1, no noise, no drops).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Walk {
     seed: u64,
     series_count: usize,
@@ -598,7 +631,7 @@ fn reflect(v: f64, min: Option<f64>, max: Option<f64>) -> f64 {
 
 /// `pulseWave`: `timeStep` seconds between points; `onCount` points of `onValue`, then
 /// `offCount` of `offValue`, the cycle counted from the epoch. Defaults as Grafana's editor.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pulse {
     step_ms: i64,
     on_count: i64,
@@ -653,7 +686,7 @@ fn time_step_ms(m: &Map<String, Value>, what: &str) -> Result<i64, QueryError> {
 }
 
 /// One `csvWave` entry: `valuesCSV` repeated every `timeStep` seconds, from the epoch.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Wave {
     step_ms: i64,
     values: Vec<Option<f64>>,
@@ -949,6 +982,16 @@ mod tests {
                 "{duration} ms, {max_points}: {n}"
             );
         }
+    }
+
+    #[test]
+    fn large_walks_are_drawn_on_the_blocking_pool_with_the_same_values() {
+        let q = query("A", json!({"seed": 3, "seriesCount": 10}), 10_000);
+        let r = range(T0, T0 + 24 * HOUR);
+        let prepared = TestData.prepare(&DataSource::default(), &q, r).unwrap();
+        let plan = prepared.plan::<Plan>().unwrap();
+        assert!(plan.points() >= BLOCKING_POINTS);
+        assert_eq!(run(&q, r).unwrap(), plan.frames().unwrap());
     }
 
     #[test]
