@@ -167,7 +167,10 @@ impl Engine {
     pub fn new(settings: EngineSettings, registry: &mut Registry) -> Engine {
         let mut sources: HashMap<&'static str, Arc<dyn Source>> = HashMap::new();
         sources.insert("prometheus", Arc::new(crate::prometheus::Prometheus));
-        // (influxdb and testdata are registered here once their modules land)
+        sources.insert("influxdb", Arc::new(crate::influxdb::InfluxDb));
+        let testdata: Arc<dyn Source> = Arc::new(crate::testdata::TestData);
+        sources.insert("grafana-testdata-datasource", testdata.clone());
+        sources.insert("testdata", testdata);
         let cache = moka::future::Cache::builder()
             .max_capacity(settings.cache_max_values)
             .weigher(|_: &Arc<str>, v: &Cached| {
