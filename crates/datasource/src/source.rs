@@ -182,17 +182,19 @@ impl Upstream {
     }
 }
 
-/// A transport error as the message a user can act on.
+/// A transport error as the message a user can act on: the host and the innermost cause
+/// ("Connection refused", "connection closed before message completed", ...).
 pub fn upstream_error(e: reqwest::Error) -> QueryError {
     let host = e
         .url()
         .map(|u| format!("{}://{}", u.scheme(), u.authority()))
         .unwrap_or_default();
     if e.is_timeout() {
-        QueryError::Timeout(format!("the datasource at {host} did not answer in time"))
-    } else if e.is_connect() {
-        QueryError::Upstream(format!("cannot connect to the datasource at {host}"))
-    } else {
-        QueryError::Upstream(format!("request to the datasource at {host} failed: {e}"))
+        return QueryError::Timeout(format!("the datasource at {host} did not answer in time"));
     }
+    let mut cause: &dyn std::error::Error = &e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    QueryError::Upstream(format!("cannot reach the datasource at {host}: {cause}"))
 }
