@@ -124,36 +124,42 @@ pub fn go_duration(ms: i64) -> String {
 
 /// Parses an interval as Grafana accepts it in `interval`/`timeInterval` settings
 /// (`ParseIntervalStringToTimeDuration`): the first `<` and `>` are dropped, a bare number is
-/// seconds, `<n>d`/`w`/`M`/`y` are days, weeks, Julian months and years, and anything else is a Go
-/// duration (`15s`, `1m30s`, `1.5h`, `500ms`). Rounded to whole milliseconds.
+/// seconds, and the rest is a Grafana duration (see [`parse_grafana_duration_ns`]): `15s`, `1m30s`,
+/// `1.5h`, `500ms`, `2d`, `1w`, `1M`, `1y`. Rounded to whole milliseconds.
 pub fn parse_interval(text: &str) -> Result<i64, String> {
     let s = text.replacen('<', "", 1).replacen('>', "", 1);
     let s = s.trim();
     let bad =
         || format!("invalid interval {text:?}: expected a number and a unit such as 15s, 1m or 1h");
-    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(digits_end);
-    let unit_ms = match unit {
-        _ if number.is_empty() => None,
-        "" => Some(SECOND),
-        "d" => Some(DAY),
-        "w" => Some(WEEK),
-        "M" => Some(JULIAN_MONTH),
-        "y" => Some(JULIAN_YEAR),
-        _ => None,
-    };
-    let ns = match unit_ms {
-        Some(unit_ms) => {
-            let n: i128 = number.parse().map_err(|_| bad())?;
-            n * i128::from(unit_ms) * NS_PER_MS
-        }
-        None => parse_go_duration_ns(s).ok_or_else(bad)?,
+    let ns = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        i128::from(s.parse::<i64>().map_err(|_| bad())?) * i128::from(SECOND) * NS_PER_MS
+    } else {
+        parse_grafana_duration_ns(s).ok_or_else(bad)?
     };
     let ms = (ns + NS_PER_MS / 2).div_euclid(NS_PER_MS);
     if ns < 0 || ms > i128::from(i64::MAX) {
         return Err(bad());
     }
     Ok(ms as i64)
+}
+
+/// Parses a duration as Grafana's `gtime.ParseDuration` does: a whole number and `d`, `w`, `M` or
+/// `y` (days, weeks, Julian months of 30.4375 days, Julian years of 365.25 days), or else a Go
+/// duration (see [`parse_go_duration_ns`]). Returns nanoseconds.
+pub fn parse_grafana_duration_ns(text: &str) -> Option<i128> {
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let unit_ms = match unit {
+        "d" => DAY,
+        "w" => WEEK,
+        "M" => JULIAN_MONTH,
+        "y" => JULIAN_YEAR,
+        _ => return parse_go_duration_ns(text),
+    };
+    let n: i128 = number.parse().ok()?;
+    n.checked_mul(i128::from(unit_ms) * NS_PER_MS)
 }
 
 /// Parses a Go duration (`time.ParseDuration`): an optional sign, then one or more numbers with an
@@ -442,6 +448,7 @@ mod tests {
             ("500ms", 500),
             ("1m30s", 90 * S),
             ("1.5h", 90 * M),
+            ("+90s", 90 * S),
             ("2d", 2 * DAY),
             ("1w", WEEK),
             ("1M", 2_629_800_000),
