@@ -354,11 +354,14 @@ fn owned_labels(metric: BTreeMap<Cow<'_, str>, Cow<'_, str>>) -> BTreeMap<String
         .collect()
 }
 
+/// One series of an answer: labels, times, values.
+type Series = (BTreeMap<String, String>, Vec<i64>, Vec<Option<f64>>);
+
 /// Turns one Prometheus answer into frames: a frame per series (time series format), or one frame
 /// with a column per label (table format).
 fn to_frames(body: &[u8], plan: &PromPlan) -> Result<Vec<Frame>, QueryError> {
     let answer = parse_answer(body)?;
-    let mut series: Vec<(BTreeMap<String, String>, Vec<i64>, Vec<Option<f64>>)> = Vec::new();
+    let mut series: Vec<Series> = Vec::new();
     let result_type = match answer.data {
         None => return Ok(Vec::new()),
         Some(AnswerData::Matrix(list)) => {
@@ -436,7 +439,7 @@ fn to_frames(body: &[u8], plan: &PromPlan) -> Result<Vec<Frame>, QueryError> {
 
 /// Table format: Time, one column per label name (sorted), Value.
 fn table_frame(
-    series: Vec<(BTreeMap<String, String>, Vec<i64>, Vec<Option<f64>>)>,
+    series: Vec<Series>,
     result_type: &str,
     executed: String,
 ) -> Frame {
