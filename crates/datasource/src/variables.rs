@@ -241,7 +241,8 @@ fn vector_line(item: &Value) -> String {
     format!("{} {value} {timestamp_ms}", series_text(metric))
 }
 
-/// A series' labels as Grafana writes them: `name{label="value",...}` (values unescaped).
+/// A series' labels as Grafana writes them: `name{label="value",...}` in the answer's order
+/// (Prometheus sorts them by name), values unescaped.
 pub fn series_text(labels: &Value) -> String {
     let name = labels
         .get("__name__")
@@ -870,11 +871,11 @@ mod tests {
     #[test]
     fn series_and_their_label_values() {
         let series = json!([
-            {"__name__": "up", "job": "node", "instance": "a"},
-            {"__name__": "up", "job": "prom", "instance": "b"},
-            {"__name__": "up", "job": "node", "instance": "c"},
+            {"__name__": "up", "instance": "a", "job": "node"},
+            {"__name__": "up", "instance": "b", "job": "prom"},
+            {"__name__": "up", "instance": "c", "job": "node"},
             {"__name__": "up", "instance": "d"},
-            {"__name__": "up", "job": "", "instance": "e"}
+            {"__name__": "up", "instance": "e", "job": ""}
         ]);
         assert_eq!(
             label_values_from_series(&series, "job"),
