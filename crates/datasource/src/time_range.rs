@@ -113,8 +113,11 @@ pub fn parse_with(text: &str, round_up: bool, options: &ParseOptions) -> Result<
         let now_ns = i128::from(options.now_ms) * 1_000_000;
         return i64::try_from((now_ns - ns) / 1_000_000).map_err(|_| bad("it is out of range"));
     }
-    let offset = UtcOffset::from_whole_seconds(options.utc_offset_minutes * 60)
-        .map_err(|_| bad("the time zone offset is out of range"))?;
+    let offset = options
+        .utc_offset_minutes
+        .checked_mul(60)
+        .and_then(|seconds| UtcOffset::from_whole_seconds(seconds).ok())
+        .ok_or_else(|| bad("the time zone offset is out of range"))?;
     let (anchor, math) = if let Some(math) = s.strip_prefix("now") {
         (
             local_time(options.now_ms, offset).ok_or_else(|| bad("now is out of range"))?,
@@ -509,6 +512,15 @@ mod tests {
             parse_with("2020-07-26T10:00:00", false, &options),
             Ok(from("2020-07-26T15:00:00Z", 0))
         );
+    }
+
+    #[test]
+    fn an_impossible_offset_is_an_error() {
+        let options = ParseOptions {
+            utc_offset_minutes: i32::MAX,
+            ..ParseOptions::new(NOW)
+        };
+        assert!(parse_with("now/d", false, &options).is_err());
     }
 
     #[test]
