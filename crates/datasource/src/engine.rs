@@ -332,11 +332,16 @@ impl Engine {
         if prepared.step_ms <= 0 {
             return Duration::ZERO;
         }
-        // The aligned end moves to the next multiple of the step at `to + step`; until then
-        // every request for this range asks the same question.
-        let remaining =
-            (prepared.range.to_ms + prepared.step_ms - now_ms).clamp(0, prepared.step_ms);
-        Duration::from_millis(remaining as u64).min(self.settings.cache_ttl)
+        // The aligned end moves to the next multiple of the step at `to + step`; until then every
+        // request for the range ending now asks the same question. A range that ended earlier
+        // (but within the tolerance, where late samples may still land) is kept one step.
+        let remaining = if prepared.range.to_ms + prepared.step_ms > now_ms {
+            prepared.range.to_ms + prepared.step_ms - now_ms
+        } else {
+            prepared.step_ms
+        };
+        Duration::from_millis(remaining.clamp(0, prepared.step_ms) as u64)
+            .min(self.settings.cache_ttl)
     }
 
     async fn execute(
@@ -375,5 +380,178 @@ impl Engine {
             ds.name,
             self.settings.query_timeout.as_secs_f64()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{Field, FieldValues};
+    use crate::source::BoxFuture;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A source that counts its upstream calls and takes `delay` to answer: the fault a real
+    /// source cannot produce on demand (a fixed slowness).
+    struct Slow {
+        calls: Arc<AtomicUsize>,
+        delay: Duration,
+    }
+
+    impl Source for Slow {
+        fn prepare(
+            &self,
+            _: &DataSource,
+            q: &QueryItem,
+            range: TimeRange,
+        ) -> Result<Prepared, QueryError> {
+            Ok(Prepared {
+                key: q.str("expr").unwrap_or_default().to_string(),
+                range,
+                step_ms: 1000,
+                cacheable: true,
+                plan: Box::new(()),
+            })
+        }
+
+        fn execute<'a>(
+            &'a self,
+            _: &'a Upstream,
+            _: &'a DataSource,
+            _: &'a Prepared,
+        ) -> BoxFuture<'a, Result<Vec<Frame>, QueryError>> {
+            Box::pin(async move {
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(self.delay).await;
+                Ok(vec![Frame::new(vec![Field::new(
+                    "Time",
+                    FieldValues::Time(vec![1]),
+                )])])
+            })
+        }
+
+        fn health<'a>(
+            &'a self,
+            _: &'a Upstream,
+            _: &'a DataSource,
+        ) -> BoxFuture<'a, Result<String, QueryError>> {
+            Box::pin(async { Ok("ok".into()) })
+        }
+    }
+
+    fn engine(settings: EngineSettings, delay: Duration) -> (Engine, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut engine = Engine::new(settings, &mut Registry::default());
+        engine.sources.insert(
+            "slow",
+            Arc::new(Slow {
+                calls: calls.clone(),
+                delay,
+            }),
+        );
+        (engine, calls)
+    }
+
+    fn ds() -> DataSource {
+        DataSource {
+            uid: "s".into(),
+            kind: "slow".into(),
+            ..Default::default()
+        }
+    }
+
+    fn query(expr: &str) -> QueryItem {
+        QueryItem {
+            ref_id: "A".into(),
+            model: serde_json::json!({"expr": expr})
+                .as_object()
+                .unwrap()
+                .clone(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn identical_queries_in_flight_share_one_upstream_call_even_without_a_cache() {
+        let settings = EngineSettings {
+            cache_enabled: false,
+            ..Default::default()
+        };
+        let (engine, calls) = engine(settings, Duration::from_millis(200));
+        let range = TimeRange {
+            from_ms: 0,
+            to_ms: 10_000,
+        };
+        let (ds, q) = (ds(), query("x"));
+        let runs = (0..100).map(|_| engine.query(&ds, &q, range, 20_000_000, false));
+        let outcomes = futures_util::future::join_all(runs).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let coalesced = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok((_, CacheOutcome::Coalesced))))
+            .count();
+        assert_eq!(coalesced, 99);
+        // With no cache, a later identical query asks again.
+        engine
+            .query(&ds, &q, range, 20_000_000, false)
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn results_ending_now_live_until_the_next_step_and_settled_ones_for_the_ttl() {
+        let (engine, calls) = engine(EngineSettings::default(), Duration::ZERO);
+        let (ds, q) = (ds(), query("y"));
+        // Ends "now" (to = now - 400 ms on a 1 s step): kept for the remaining 600 ms only.
+        let now = 1_000_000_400;
+        let live = TimeRange {
+            from_ms: 999_000_000,
+            to_ms: 1_000_000_000,
+        };
+        engine.query(&ds, &q, live, now, false).await.unwrap();
+        let (_, outcome) = engine.query(&ds, &q, live, now, false).await.unwrap();
+        assert_eq!(outcome, CacheOutcome::Hit);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        engine.query(&ds, &q, live, now + 700, false).await.unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "a live result outlived its step"
+        );
+
+        // Settled an hour ago: kept (well past one step).
+        let settled = TimeRange {
+            from_ms: 0,
+            to_ms: now - 3_600_000,
+        };
+        engine.query(&ds, &q, settled, now, false).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let (_, outcome) = engine.query(&ds, &q, settled, now, false).await.unwrap();
+        assert_eq!(outcome, CacheOutcome::Hit);
+        // no-cache asks again and refreshes the entry.
+        let (_, outcome) = engine.query(&ds, &q, settled, now, true).await.unwrap();
+        assert_eq!(outcome, CacheOutcome::Bypass);
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_slow_source_times_out_with_a_clear_error() {
+        let settings = EngineSettings {
+            query_timeout: Duration::from_millis(100),
+            ..Default::default()
+        };
+        let (engine, _) = engine(settings, Duration::from_secs(10));
+        let range = TimeRange {
+            from_ms: 0,
+            to_ms: 1,
+        };
+        let started = Instant::now();
+        let err = engine
+            .query(&ds(), &query("z"), range, 5, false)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, QueryError::Timeout(_)), "{err:?}");
+        assert_eq!(err.status(), 504);
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }
