@@ -13,7 +13,9 @@ const POINTS: usize = 10_000;
 fn frames() -> Vec<Frame> {
     (0..SERIES)
         .map(|s| {
-            let times = (0..POINTS as i64).map(|i| 1_700_000_000_000 + i * 15_000).collect();
+            let times = (0..POINTS as i64)
+                .map(|i| 1_700_000_000_000 + i * 15_000)
+                .collect();
             let values = (0..POINTS)
                 .map(|i| Some((s * POINTS + i) as f64 * 0.731 + 0.123))
                 .collect();

@@ -438,11 +438,7 @@ fn to_frames(body: &[u8], plan: &PromPlan) -> Result<Vec<Frame>, QueryError> {
 }
 
 /// Table format: Time, one column per label name (sorted), Value.
-fn table_frame(
-    series: Vec<Series>,
-    result_type: &str,
-    executed: String,
-) -> Frame {
+fn table_frame(series: Vec<Series>, result_type: &str, executed: String) -> Frame {
     let mut names: Vec<String> = series
         .iter()
         .flat_map(|(labels, _, _)| labels.keys().cloned())

@@ -147,9 +147,7 @@ async fn frames_equal_what_prometheus_answers() {
         }
         let range_frames: Vec<Frame> = frames
             .iter()
-            .filter(|f| {
-                f.meta.as_ref().unwrap()["custom"]["resultType"] == "matrix" || !plan.range
-            })
+            .filter(|f| f.meta.as_ref().unwrap()["custom"]["resultType"] == "matrix" || !plan.range)
             .cloned()
             .collect();
         if plan.instant {
@@ -191,7 +189,10 @@ async fn frames_equal_what_prometheus_answers() {
         }
     }
     println!("compared {compared_values} values with Prometheus' own answers");
-    assert!(compared_values > 50, "too few values compared: {compared_values}");
+    assert!(
+        compared_values > 50,
+        "too few values compared: {compared_values}"
+    );
 }
 
 #[tokio::test]
