@@ -52,6 +52,9 @@ pub struct Caches {
     search: Cache<(Generation, SearchKey), EncodedBody>,
     /// Whole `GET /api/dashboards/uid` answers: (org, uid, what the viewer's `meta` depends on).
     dashboard_answers: Cache<(Generation, i64, String, ViewerKind), EncodedBody>,
+    /// org → its datasources with their secrets decrypted (what queries, health checks and the
+    /// proxy resolve against).
+    datasources: Cache<(Generation, i64), Arc<crate::datasources::OrgDataSources>>,
 }
 
 /// What a dashboard answer's `meta` depends on besides the dashboard: the role, whether the caller
@@ -93,6 +96,17 @@ impl Caches {
             dashboard_answers: Cache::builder()
                 .weigher(|_, b: &EncodedBody| b.weight())
                 .max_capacity(64 * 1024 * 1024)
+                .time_to_idle(IDLE)
+                .build(),
+            datasources: Cache::builder()
+                .weigher(|_, d: &Arc<crate::datasources::OrgDataSources>| {
+                    d.items
+                        .len()
+                        .saturating_add(1)
+                        .try_into()
+                        .unwrap_or(u32::MAX)
+                })
+                .max_capacity(100_000)
                 .time_to_idle(IDLE)
                 .build(),
         }
@@ -182,6 +196,25 @@ where
     load_once(&state.caches.dashboard_answers, key, load).await
 }
 
+/// The datasources of an org, decrypted; `load` reads them on a miss.
+pub async fn org_datasources<F>(
+    state: &AppState,
+    org_id: i64,
+    load: F,
+) -> ApiResult<Arc<crate::datasources::OrgDataSources>>
+where
+    F: std::future::Future<Output = ApiResult<Arc<crate::datasources::OrgDataSources>>>,
+{
+    let key = (state.caches.generation(), org_id);
+    load_once(&state.caches.datasources, key, load).await
+}
+
+/// POST routes that only read: queries and the datasource proxy (which forwards read endpoints
+/// only). They must not move the generation, or every panel refresh would empty every cache.
+fn reads_only(path: &str) -> bool {
+    path == "/api/ds/query" || path.starts_with("/api/datasources/proxy/")
+}
+
 /// Moves the generation on after every write request but a login (which only adds a session, never
 /// cached). Failed writes count too: a save refused with 412 has just learned that the database holds
 /// something newer than this replica may have cached, and its client's next read must see it.
@@ -191,7 +224,8 @@ pub async fn invalidate_after_writes(
     next: Next,
 ) -> Response {
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && req.uri().path() != "/login";
+        && req.uri().path() != "/login"
+        && !reads_only(req.uri().path());
     let response = next.run(req).await;
     if writes {
         state.caches.invalidate_all();

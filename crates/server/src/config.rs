@@ -30,6 +30,8 @@ pub struct ServerSettings {
     pub max_body_bytes: u64,
     /// Trust the first address of `X-Forwarded-For` as the client's (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// On first start with an empty database, create a TestData datasource and a demo dashboard.
+    pub demo_data: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -107,6 +109,7 @@ impl Default for Settings {
                 root_url: "http://localhost:3000/".into(),
                 max_body_bytes: 10 * 1024 * 1024,
                 trust_forwarded_for: false,
+                demo_data: true,
             },
             database: DatabaseSettings {
                 url: "sqlite://data/pharos.db".into(),

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod datasources;
+pub mod demo;
 pub mod error;
 pub mod json;
 pub mod secrets;
@@ -123,6 +124,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(&config).await?;
     ensure_admin(&store, &config).await?;
+    secrets::verify_key(&store, &config).await?;
+    demo::seed(&store, &config).await;
     let mut registry = prometheus_client::registry::Registry::with_prefix("pharos");
     let engine = pharos_datasource::Engine::new(engine_settings(&config), &mut registry);
     let metrics = Metrics::new(registry, config.raw.database.max_connections);

@@ -10,6 +10,7 @@
 
 mod changes;
 mod dashboards;
+mod datasources;
 mod error;
 mod folders;
 mod login_attempts;
@@ -23,6 +24,10 @@ mod users;
 pub use changes::{Change, CHANGE_CHANNEL};
 pub use dashboards::{
     slugify, Dashboard, DashboardVersion, SaveDashboard, SavedDashboard, TagCount, VersionSummary,
+};
+pub use datasources::{
+    DataSourceRef, DataSourceSettings, DataSourceUpdate, NewDataSource, StoredDataSource,
+    MAX_DATASOURCE_NAME_LEN,
 };
 pub use error::{StoreError, StoreResult};
 pub use folders::{Folder, FolderUpdate};

@@ -1,5 +1,6 @@
 //! `GET /api/frontend/settings`: the part of Grafana's boot data that API clients read. grafana-client
-//! takes the server version from `buildInfo.version` here, not from `/api/health`.
+//! takes the server version from `buildInfo.version` here, not from `/api/health`; the UI finds the
+//! org's datasources (`datasources`, keyed by name) and the default one's name here.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -7,6 +8,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::auth::SignedIn;
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::telemetry::{reported_version, COMMIT, VERSION};
 
@@ -14,16 +16,25 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/frontend/settings", get(settings))
 }
 
-async fn settings(State(state): State<AppState>, SignedIn(_): SignedIn) -> Json<Value> {
+async fn settings(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> ApiResult<Json<Value>> {
+    // A caller with no role in its org (a user removed from it) sees no datasources.
+    let (datasources, default_datasource) = if who.role.is_some() {
+        super::datasources::frontend_settings(&state, who.org_id).await?
+    } else {
+        (json!({}), String::new())
+    };
     let root = state.config.root_url.as_str().trim_end_matches('/');
     let sub_path = state.config.root_url.path().trim_end_matches('/');
-    Json(json!({
+    Ok(Json(json!({
         "appUrl": format!("{root}/"),
         "appSubUrl": sub_path,
         "anonymousEnabled": false,
         "authProxyEnabled": false,
-        "datasources": {},
-        "defaultDatasource": "",
+        "datasources": datasources,
+        "defaultDatasource": default_datasource,
         "buildInfo": {
             "version": reported_version(),
             "commit": COMMIT,
@@ -34,5 +45,5 @@ async fn settings(State(state): State<AppState>, SignedIn(_): SignedIn) -> Json<
             "latestVersion": "",
             "pharosVersion": VERSION,
         },
-    }))
+    })))
 }
