@@ -235,6 +235,28 @@ impl Engine {
         }
     }
 
+    /// Resolves a query variable's options: the source's raw values, then the variable's regex
+    /// (filter and capture) and sort, as Grafana does. `query` is already interpolated.
+    pub async fn variable_options(
+        &self,
+        ds: &DataSource,
+        query: &str,
+        regex: &str,
+        sort: crate::variables::VariableSort,
+        range: TimeRange,
+    ) -> Result<Vec<crate::variables::VariableOption>, QueryError> {
+        let source = self.source(ds)?;
+        let upstream = self.upstream(ds)?;
+        let raw = tokio::time::timeout(
+            self.settings.query_timeout,
+            source.variable_options(&upstream, ds, query, range),
+        )
+        .await
+        .unwrap_or_else(|_| Err(self.timeout_error(ds)))?;
+        crate::variables::process_options(raw, regex, crate::variables::RegexApplyTo::Value, sort)
+            .map_err(QueryError::BadQuery)
+    }
+
     /// Decides the upstream request for a query without running it.
     pub fn prepare(
         &self,

@@ -20,6 +20,7 @@ use crate::frame::{Field, FieldValues, Frame};
 use crate::interval;
 use crate::model::{DataSource, QueryError, QueryItem, TimeRange};
 use crate::source::{BoxFuture, Prepared, Source, Upstream};
+use crate::variables::VariableOption;
 
 /// The InfluxQL source. Stateless: everything it needs comes with each call.
 pub struct InfluxDb;
@@ -139,6 +140,48 @@ impl Source for InfluxDb {
                 ResultFormat::Table => table_frames(&series, plan),
                 ResultFormat::TimeSeries | ResultFormat::Logs => series_frames(&series, plan),
             })
+        })
+    }
+
+    /// A variable's options are the values of the answer's last column, for every series
+    /// (`SHOW TAG VALUES ...` answers key and value; `SHOW MEASUREMENTS` answers names).
+    fn variable_options<'a>(
+        &'a self,
+        upstream: &'a Upstream,
+        ds: &'a DataSource,
+        query: &'a str,
+        range: TimeRange,
+    ) -> BoxFuture<'a, Result<Vec<VariableOption>, QueryError>> {
+        Box::pin(async move {
+            check_version(ds)?;
+            let plan = Plan {
+                db: database(ds).to_string(),
+                retention_policy: None,
+                mode: http_mode(ds)?,
+                query: interpolate(query, range, 1000),
+                alias: None,
+                format: ResultFormat::Table,
+                interval_ms: 1000,
+            };
+            let series = run(upstream, ds, &plan).await?;
+            let mut options = Vec::new();
+            for s in &series {
+                for row in &s.values {
+                    match row.last() {
+                        Some(Value::String(text)) => {
+                            options.push(VariableOption::from_value(text.clone()))
+                        }
+                        Some(Value::Number(n)) => {
+                            options.push(VariableOption::from_value(n.to_string()))
+                        }
+                        Some(Value::Bool(b)) => {
+                            options.push(VariableOption::from_value(b.to_string()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Ok(options)
         })
     }
 

@@ -13,6 +13,7 @@ use crate::frame::{Field, FieldValues, Frame};
 use crate::interval::{self, PrometheusStepInput};
 use crate::model::{DataSource, QueryError, QueryItem, TimeRange};
 use crate::source::{BoxFuture, Prepared, Source, Upstream};
+use crate::variables::{self, PrometheusVariableQuery, VariableOption};
 
 pub struct Prometheus;
 
@@ -99,6 +100,20 @@ impl Source for Prometheus {
                 frames.extend(to_frames(&body, plan)?);
             }
             Ok(frames)
+        })
+    }
+
+    fn variable_options<'a>(
+        &'a self,
+        upstream: &'a Upstream,
+        ds: &'a DataSource,
+        query: &'a str,
+        range: TimeRange,
+    ) -> BoxFuture<'a, Result<Vec<VariableOption>, QueryError>> {
+        Box::pin(async move {
+            let parsed = PrometheusVariableQuery::parse(query).map_err(QueryError::BadQuery)?;
+            let values = variable_values(upstream, http_method_is_post(ds), &parsed, range).await?;
+            Ok(values.into_iter().map(VariableOption::from_value).collect())
         })
     }
 
@@ -239,6 +254,77 @@ pub fn interpolate_builtins(expr: &str, b: &Builtins) -> String {
         out = out.replace(&format!("${name}"), value);
     }
     out
+}
+
+/// Runs a variable query against Prometheus' metadata and query APIs over `range`.
+async fn variable_values(
+    upstream: &Upstream,
+    post: bool,
+    query: &PrometheusVariableQuery,
+    range: TimeRange,
+) -> Result<Vec<String>, QueryError> {
+    let window = [
+        ("start", seconds(range.from_ms)),
+        ("end", seconds(range.to_ms)),
+    ];
+    let with_window = |extra: Vec<(&'static str, String)>| {
+        let mut params: Vec<(&str, String)> = window.to_vec();
+        params.extend(extra);
+        params
+    };
+    let data = |body: bytes::Bytes| -> Result<Value, QueryError> {
+        let answer: Value = serde_json::from_slice(&body).map_err(|e| {
+            QueryError::Upstream(format!("Prometheus sent an answer Pharos cannot read: {e}"))
+        })?;
+        if answer["status"] != "success" {
+            return Err(QueryError::BadQuery(
+                answer["error"]
+                    .as_str()
+                    .unwrap_or("Prometheus reported an error")
+                    .to_string(),
+            ));
+        }
+        Ok(answer["data"].clone())
+    };
+    let strings = |v: Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    match query {
+        PrometheusVariableQuery::LabelNames { matching } => {
+            let extra = matching
+                .iter()
+                .map(|m| ("match[]", variables::label_names_selector(m)))
+                .collect();
+            let body = request(upstream, post, "api/v1/labels", &with_window(extra)).await?;
+            Ok(strings(data(body)?))
+        }
+        PrometheusVariableQuery::LabelValues { label, selector } => {
+            let extra = selector.iter().map(|s| ("match[]", s.clone())).collect();
+            // Label values are read with GET: the endpoint takes no form body.
+            let path = format!("api/v1/label/{}/values", label.trim());
+            let body = request(upstream, false, &path, &with_window(extra)).await?;
+            Ok(strings(data(body)?))
+        }
+        PrometheusVariableQuery::Metrics { pattern } => {
+            let body = request(upstream, false, "api/v1/label/__name__/values", &window).await?;
+            variables::filter_metric_names(&strings(data(body)?), pattern)
+                .map_err(QueryError::BadQuery)
+        }
+        PrometheusVariableQuery::QueryResult { expr } => {
+            let params = [("query", expr.clone()), ("time", seconds(range.to_ms))];
+            let body = request(upstream, post, "api/v1/query", &params).await?;
+            variables::query_result_texts(&data(body)?).map_err(QueryError::BadQuery)
+        }
+        PrometheusVariableQuery::Series { selector } => {
+            let extra = vec![("match[]", selector.clone())];
+            let body = request(upstream, post, "api/v1/series", &with_window(extra)).await?;
+            Ok(variables::series_texts(&data(body)?))
+        }
+    }
 }
 
 /// Prometheus takes times and steps as (fractional) seconds.

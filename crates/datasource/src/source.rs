@@ -11,6 +11,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use crate::frame::Frame;
 use crate::model::{DataSource, QueryError, QueryItem, TimeRange};
+use crate::variables::VariableOption;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -60,6 +61,23 @@ pub trait Source: Send + Sync + 'static {
         upstream: &'a Upstream,
         ds: &'a DataSource,
     ) -> BoxFuture<'a, Result<String, QueryError>>;
+
+    /// The raw options of a query variable (`label_values(job)`, `SHOW TAG VALUES ...`), before
+    /// the variable's regex and sort; `query` has the dashboard's variables already interpolated.
+    fn variable_options<'a>(
+        &'a self,
+        _upstream: &'a Upstream,
+        ds: &'a DataSource,
+        _query: &'a str,
+        _range: TimeRange,
+    ) -> BoxFuture<'a, Result<Vec<VariableOption>, QueryError>> {
+        let kind = ds.kind.clone();
+        Box::pin(async move {
+            Err(QueryError::BadQuery(format!(
+                "datasources of type {kind} have no query variables"
+            )))
+        })
+    }
 }
 
 /// How to reach a datasource over HTTP: a client with its TLS settings, the base URL, and the

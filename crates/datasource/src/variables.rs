@@ -335,7 +335,7 @@ pub fn parse_query_result_line(line: &str) -> Option<QueryResultLine> {
 }
 
 /// One option of a variable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct VariableOption {
     pub text: String,
     pub value: String,
