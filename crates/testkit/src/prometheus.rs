@@ -34,7 +34,10 @@ impl NodeExporter {
             ],
         );
         process
-            .wait_ready(&format!("http://{address}/metrics"), Duration::from_secs(20))
+            .wait_ready(
+                &format!("http://{address}/metrics"),
+                Duration::from_secs(20),
+            )
             .await;
         NodeExporter {
             address,
