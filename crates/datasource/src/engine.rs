@@ -70,6 +70,9 @@ impl CacheOutcome {
     }
 }
 
+/// What [`Engine::query`] gives: the frames and how they were obtained, or why the query failed.
+pub type QueryOutcome = Result<(Arc<Vec<Frame>>, CacheOutcome), QueryError>;
+
 #[derive(Clone)]
 struct Cached {
     frames: Arc<Vec<Frame>>,
@@ -277,7 +280,7 @@ impl Engine {
         range: TimeRange,
         now_ms: i64,
         no_cache: bool,
-    ) -> Result<(Arc<Vec<Frame>>, CacheOutcome), QueryError> {
+    ) -> QueryOutcome {
         let source = self.source(ds)?.clone();
         let prepared = source.prepare(ds, query, range)?;
         let labels = SourceLabels {

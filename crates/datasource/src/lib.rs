@@ -15,7 +15,7 @@ pub mod testdata;
 pub mod time_range;
 pub mod variables;
 
-pub use engine::{CacheOutcome, Engine, EngineSettings};
+pub use engine::{CacheOutcome, Engine, EngineSettings, QueryOutcome};
 pub use frame::{Field, FieldValues, Frame};
 pub use model::{DataSource, QueryError, QueryItem, TimeRange};
 pub use source::{Prepared, Source};

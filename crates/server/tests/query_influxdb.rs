@@ -30,8 +30,11 @@ fn points() -> Vec<(&'static str, i64, f64)> {
     out
 }
 
-/// Column `column` of every series of an InfluxDB answer, keyed by the series' tags.
-fn influx_series(answer: &Value) -> BTreeMap<BTreeMap<String, String>, Vec<(i64, Option<f64>)>> {
+/// Series keyed by their tags (labels): (time, value) rows.
+type Series = BTreeMap<BTreeMap<String, String>, Vec<(i64, Option<f64>)>>;
+
+/// The first value column of every series of an InfluxDB answer, keyed by the series' tags.
+fn influx_series(answer: &Value) -> Series {
     let mut out = BTreeMap::new();
     for s in answer["results"][0]["series"]
         .as_array()
@@ -51,7 +54,7 @@ fn influx_series(answer: &Value) -> BTreeMap<BTreeMap<String, String>, Vec<(i64,
     out
 }
 
-fn frame_series(result: &Value) -> BTreeMap<BTreeMap<String, String>, Vec<(i64, Option<f64>)>> {
+fn frame_series(result: &Value) -> Series {
     let mut out = BTreeMap::new();
     for frame in result["frames"].as_array().unwrap() {
         let labels: BTreeMap<String, String> =

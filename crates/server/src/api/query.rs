@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use pharos_datasource::{CacheOutcome, DataSource, Frame, QueryError, QueryItem};
+use pharos_datasource::{CacheOutcome, DataSource, QueryError, QueryItem, QueryOutcome};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -219,9 +219,7 @@ async fn variable_options(
 
 /// `X-Cache` for the whole answer: HIT when every query came from the cache (or shared a request
 /// in flight), BYPASS when the client skipped it, MISS otherwise.
-fn summarize_cache(
-    outcomes: &[Result<(Arc<Vec<Frame>>, CacheOutcome), QueryError>],
-) -> &'static str {
+fn summarize_cache(outcomes: &[QueryOutcome]) -> &'static str {
     let mut all_hit = true;
     for outcome in outcomes {
         match outcome {
@@ -408,7 +406,7 @@ async fn resolve_datasource(
 /// `{"results": {refId: {"status", "frames", "error"?}}}` in request order.
 struct Results<'a> {
     queries: &'a [Resolved],
-    outcomes: &'a [Result<(Arc<Vec<Frame>>, CacheOutcome), QueryError>],
+    outcomes: &'a [QueryOutcome],
 }
 
 impl Serialize for Results<'_> {
@@ -433,7 +431,7 @@ impl Serialize for ResultMap<'_> {
 
 struct OneResult<'a> {
     query: &'a Resolved,
-    outcome: &'a Result<(Arc<Vec<Frame>>, CacheOutcome), QueryError>,
+    outcome: &'a QueryOutcome,
 }
 
 impl Serialize for OneResult<'_> {
