@@ -212,7 +212,9 @@ where
 /// POST routes that only read: queries and the datasource proxy (which forwards read endpoints
 /// only). They must not move the generation, or every panel refresh would empty every cache.
 fn reads_only(path: &str) -> bool {
-    path == "/api/ds/query" || path.starts_with("/api/datasources/proxy/")
+    path == "/api/ds/query"
+        || path == "/api/ds/variable-options"
+        || path.starts_with("/api/datasources/proxy/")
 }
 
 /// Moves the generation on after every write request but a login (which only adds a session, never

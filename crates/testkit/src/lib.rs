@@ -228,6 +228,9 @@ impl Pharos {
             .env("PHAROS_DATABASE_URL", &db.url)
             .env("PHAROS_LOG_FORMAT", "json")
             .env("PHAROS_LOG_LEVEL", "info")
+            // Tests count what they create; the demo datasource and dashboard would be in the way
+            // (the demo tests turn it back on through `Options::env`).
+            .env("PHAROS_SERVER_DEMO_DATA", "false")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
