@@ -94,7 +94,15 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("pharos: {e:#}");
-            std::process::ExitCode::FAILURE
+            // A setting that cannot work with this database is a configuration error, like an
+            // invalid setting.
+            if e.downcast_ref::<pharos_server::secrets::KeyMismatch>()
+                .is_some()
+            {
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }

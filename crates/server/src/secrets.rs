@@ -120,9 +120,22 @@ impl Secrets {
     }
 }
 
+/// The configured `secret_key` is not the one this database's secrets were encrypted with. `main`
+/// exits with status 2 for it, as for an invalid setting.
+#[derive(Debug)]
+pub struct KeyMismatch;
+
+impl std::fmt::Display for KeyMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(KEY_MISMATCH)
+    }
+}
+
+impl std::error::Error for KeyMismatch {}
+
 /// Compares the configured key with the database's key-check record (writing it on first
-/// start). On a mismatch the process exits with status 2 and [`KEY_MISMATCH`], like an invalid
-/// setting: serving on would write secrets other replicas cannot read and fail to read theirs.
+/// start). A mismatch is [`KeyMismatch`]: serving on would write secrets other replicas cannot
+/// read and fail to read theirs.
 pub async fn verify_key(store: &Store, config: &Config) -> anyhow::Result<()> {
     let ours = check_value(&config.raw.security.secret_key);
     let stored = store
@@ -130,9 +143,7 @@ pub async fn verify_key(store: &Store, config: &Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("reading the secret key check: {e}"))?;
     if stored != ours {
-        tracing::error!("{KEY_MISMATCH}");
-        eprintln!("pharos: {KEY_MISMATCH}");
-        std::process::exit(2);
+        return Err(KeyMismatch.into());
     }
     Ok(())
 }
