@@ -106,8 +106,10 @@ async fn frames_equal_what_prometheus_answers() {
         from_ms: end - 7_000,
         to_ms: end,
     };
-    let ds = datasource(&prom.url);
-    let upstream = Upstream::for_datasource(&ds).unwrap();
+    let post = datasource(&prom.url);
+    // The same table over GET (jsonData.httpMethod), for servers that refuse POST.
+    let mut get = post.clone();
+    get.json_data["httpMethod"] = json!("GET");
     let source = pharos_datasource::prometheus::Prometheus;
 
     let cases = [
@@ -123,11 +125,16 @@ async fn frames_equal_what_prometheus_answers() {
         json!({"expr": "0/0 + up", "intervalMs": 1000}),
     ];
     let mut compared_values = 0;
-    for case in cases {
+    for (ds, case) in [&post, &get]
+        .into_iter()
+        .flat_map(|ds| cases.iter().map(move |c| (ds, c)))
+    {
+        let upstream = Upstream::for_datasource(ds).unwrap();
         let query = item(case.clone());
-        let prepared = source.prepare(&ds, &query, range).unwrap();
-        let frames = source.execute(&upstream, &ds, &prepared).await.unwrap();
+        let prepared = source.prepare(ds, &query, range).unwrap();
+        let frames = source.execute(&upstream, ds, &prepared).await.unwrap();
         let plan: &pharos_datasource::prometheus::PromPlan = prepared.plan().unwrap();
+        assert_eq!(plan.post, ds.json_data.get("httpMethod").is_none());
         assert!(!plan.expr.contains('$'), "variables left in {}", plan.expr);
         let mut expected = SeriesByLabels::new();
         if plan.range {
