@@ -417,6 +417,73 @@ class Scenario:
             expect([h.get("uid") for h in starred] == [st["uid"]], f"starred search gave {short(starred)}")
             expect(starred[0].get("isStarred") is True, f"starred hit: {short(starred[0])}")
 
+        @self.step("datasource: create a TestData datasource, read it by uid, name and id, list it")
+        def _():
+            wanted = {
+                "name": f"scenario-ds-{sfx}",
+                "uid": f"ds-{sfx}",
+                "type": "grafana-testdata-datasource",
+                "access": "proxy",
+                "jsonData": {"note": "first"},
+                "secureJsonData": {"token": "do-not-echo"},
+            }
+            created = api.datasource.create_datasource(wanted)
+            expect(created.get("message") == "Datasource added", f"create answer: {short(created)}")
+            ds_id = created.get("id")
+            expect(isinstance(ds_id, int), f"no numeric id: {short(created)}")
+            by_uid = api.datasource.get_datasource_by_uid(wanted["uid"])
+            expect(by_uid.get("name") == wanted["name"], f"by uid: {short(by_uid)}")
+            expect(by_uid.get("secureJsonFields") == {"token": True}, f"secureJsonFields: {short(by_uid)}")
+            expect("do-not-echo" not in json.dumps(by_uid), "the secret came back")
+            by_name = api.datasource.get_datasource_by_name(wanted["name"])
+            expect(by_name.get("uid") == wanted["uid"], f"by name: {short(by_name)}")
+            by_id = api.datasource.get_datasource_by_id(ds_id)
+            expect(by_id.get("uid") == wanted["uid"], f"by id: {short(by_id)}")
+            id_answer = api.datasource.get_datasource_id_by_name(wanted["name"])
+            expect(id_answer == {"id": ds_id}, f"id by name: {short(id_answer)}")
+            listed = api.datasource.list_datasources()
+            expect(wanted["uid"] in [d.get("uid") for d in listed], f"list: {short(listed)}")
+            st["ds_uid"] = wanted["uid"]
+            st["ds"] = by_uid
+            return f"datasource {ds_id}"
+
+        @self.step("datasource: update keeps the secret, health says OK", needs=["ds_uid"])
+        def _():
+            changed = dict(st["ds"], jsonData={"note": "second"})
+            answer = api.datasource.update_datasource_by_uid(st["ds_uid"], changed)
+            expect(answer.get("message") == "Datasource updated", f"update answer: {short(answer)}")
+            got = api.datasource.get_datasource_by_uid(st["ds_uid"])
+            expect(got.get("jsonData") == {"note": "second"}, f"jsonData after update: {short(got)}")
+            expect(got.get("secureJsonFields") == {"token": True}, f"secret lost on update: {short(got)}")
+            health = api.datasource.health(st["ds_uid"])
+            expect(health.get("status") == "OK", f"health: {short(health)}")
+
+        @self.step("query: POST /api/ds/query against the TestData datasource", needs=["ds_uid"])
+        def _():
+            request = {
+                "from": "now-1h",
+                "to": "now",
+                "queries": [
+                    {
+                        "refId": "A",
+                        "datasource": {"type": "grafana-testdata-datasource", "uid": st["ds_uid"]},
+                        "scenarioId": "csv_metric_values",
+                        "stringInput": "1,2,3",
+                    }
+                ],
+            }
+            answer = api.client.POST("/ds/query", json=request)
+            result = answer.get("results", {}).get("A", {})
+            expect(result.get("status") == 200, f"result: {short(answer)}")
+            values = result["frames"][0]["data"]["values"]
+            expect(values[1] == [1, 2, 3], f"values: {short(values)}")
+
+        @self.step("datasource: delete by uid, then it is gone (404)", needs=["ds_uid"])
+        def _():
+            answer = api.datasource.delete_datasource_by_uid(st["ds_uid"])
+            expect(answer.get("message") == "Data source deleted", f"delete answer: {short(answer)}")
+            expect_http_error(404, api.datasource.get_datasource_by_uid, st["ds_uid"])
+
         @self.step("service account: create one (Viewer) and a token")
         def _():
             wanted = {"name": f"scenario-{sfx}", "role": "Viewer"}
