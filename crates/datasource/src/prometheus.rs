@@ -389,7 +389,7 @@ struct Answer<'a> {
 enum AnswerData<'a> {
     Matrix(#[serde(borrow)] Vec<MatrixSeries<'a>>),
     Vector(#[serde(borrow)] Vec<VectorSample<'a>>),
-    Scalar(#[serde(borrow)] (f64, Cow<'a, str>)),
+    Scalar(Sample),
     /// A string result carries no numbers to chart.
     String(serde::de::IgnoredAny),
 }
@@ -398,16 +398,125 @@ enum AnswerData<'a> {
 struct MatrixSeries<'a> {
     #[serde(borrow)]
     metric: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
-    #[serde(default, borrow)]
-    values: Vec<(f64, Cow<'a, str>)>,
+    #[serde(default)]
+    values: Samples,
 }
 
 #[derive(Deserialize)]
 struct VectorSample<'a> {
     #[serde(borrow)]
     metric: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
-    #[serde(borrow)]
-    value: (f64, Cow<'a, str>),
+    value: Sample,
+}
+
+/// A series' `[[time, "value"], ...]`, read straight into the two columns a frame needs: the hot
+/// path of every query, so no intermediate pairs or strings are allocated.
+#[derive(Default)]
+struct Samples {
+    times: Vec<i64>,
+    values: Vec<Option<f64>>,
+}
+
+impl<'de> Deserialize<'de> for Samples {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Samples, D::Error> {
+        struct Columns;
+        impl<'de> serde::de::Visitor<'de> for Columns {
+            type Value = Samples;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of [time, \"value\"] pairs")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Samples, A::Error> {
+                let n = seq.size_hint().unwrap_or(0);
+                let mut out = Samples {
+                    times: Vec::with_capacity(n),
+                    values: Vec::with_capacity(n),
+                };
+                while let Some(Sample(t, v)) = seq.next_element()? {
+                    out.times.push(t);
+                    out.values.push(v);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(Columns)
+    }
+}
+
+/// One `[time, "value"]`: time in epoch ms, the value parsed (`NaN`, `+Inf` included), None when
+/// it is not a number.
+struct Sample(i64, Option<f64>);
+
+impl<'de> Deserialize<'de> for Sample {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Sample, D::Error> {
+        struct Pair;
+        impl<'de> serde::de::Visitor<'de> for Pair {
+            type Value = Sample;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a [time, \"value\"] pair")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Sample, A::Error> {
+                use serde::de::Error;
+                let time: Timestamp = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let value: SampleValue = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                Ok(Sample(time.0, value.0))
+            }
+        }
+        d.deserialize_seq(Pair)
+    }
+}
+
+/// Prometheus' time in (fractional) seconds as epoch ms; whole seconds take the integer path.
+struct Timestamp(i64);
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        struct Seconds;
+        impl serde::de::Visitor<'_> for Seconds {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a time in seconds")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Timestamp, E> {
+                Ok(Timestamp((v as i64).saturating_mul(1000)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp(v.saturating_mul(1000)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Timestamp, E> {
+                Ok(Timestamp(sample_time(v)))
+            }
+        }
+        d.deserialize_any(Seconds)
+    }
+}
+
+/// A sample value as Prometheus writes it, a string.
+struct SampleValue(Option<f64>);
+
+impl<'de> Deserialize<'de> for SampleValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SampleValue, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = SampleValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sample value as a string")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<SampleValue, E> {
+                Ok(SampleValue(sample_value(v)))
+            }
+        }
+        d.deserialize_str(Text)
+    }
 }
 
 fn parse_answer(body: &[u8]) -> Result<Answer<'_>, QueryError> {
@@ -445,40 +554,26 @@ type Series = (BTreeMap<String, String>, Vec<i64>, Vec<Option<f64>>);
 
 /// Turns one Prometheus answer into frames: a frame per series (time series format), or one frame
 /// with a column per label (table format).
-fn to_frames(body: &[u8], plan: &PromPlan) -> Result<Vec<Frame>, QueryError> {
+pub fn to_frames(body: &[u8], plan: &PromPlan) -> Result<Vec<Frame>, QueryError> {
     let answer = parse_answer(body)?;
     let mut series: Vec<Series> = Vec::new();
     let result_type = match answer.data {
         None => return Ok(Vec::new()),
         Some(AnswerData::Matrix(list)) => {
             for s in list {
-                let mut times = Vec::with_capacity(s.values.len());
-                let mut values = Vec::with_capacity(s.values.len());
-                for (t, v) in &s.values {
-                    times.push(sample_time(*t));
-                    values.push(sample_value(v));
-                }
-                series.push((owned_labels(s.metric), times, values));
+                series.push((owned_labels(s.metric), s.values.times, s.values.values));
             }
             "matrix"
         }
         Some(AnswerData::Vector(list)) => {
             for s in list {
-                let (t, v) = s.value;
-                series.push((
-                    owned_labels(s.metric),
-                    vec![sample_time(t)],
-                    vec![sample_value(&v)],
-                ));
+                let Sample(t, v) = s.value;
+                series.push((owned_labels(s.metric), vec![t], vec![v]));
             }
             "vector"
         }
-        Some(AnswerData::Scalar((t, v))) => {
-            series.push((
-                BTreeMap::new(),
-                vec![sample_time(t)],
-                vec![sample_value(&v)],
-            ));
+        Some(AnswerData::Scalar(Sample(t, v))) => {
+            series.push((BTreeMap::new(), vec![t], vec![v]));
             "scalar"
         }
         Some(AnswerData::String(..)) => return Ok(Vec::new()),

@@ -110,7 +110,13 @@ async fn authorization_header(
             if user == "api_key" {
                 token_identity(state, password).await
             } else {
-                password_identity(state, user, password, ip).await
+                let identity = crate::cache::basic_login(state, user, password, async {
+                    password_identity(state, user, password, ip)
+                        .await
+                        .map(Arc::new)
+                })
+                .await?;
+                Ok((*identity).clone())
             }
         }
         _ => Err(ApiError::unauthorized("Unsupported Authorization scheme")),
