@@ -1,6 +1,6 @@
 //! Frame encoding throughput: 100 series × 10,000 points encoded as `/api/ds/query` sends them;
-//! and decoding plus encoding of a 10 × 1,000 Prometheus answer (the CPU of one such query). Prints numbers; run with
-//! `cargo bench -p pharos-datasource --bench frames`.
+//! and decoding plus encoding of a 10 × 1,000 Prometheus answer (the CPU of one such query).
+//! Prints numbers; run with `cargo bench -p pharos-datasource --bench frames`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
