@@ -147,9 +147,13 @@ impl Upstream {
             builder = builder.danger_accept_invalid_certs(true);
         }
         if ds.json_bool("tlsAuthWithCACert") {
-            if let Some(pem) = ds.secret("tlsCACert") {
-                let cert = reqwest::Certificate::from_pem(pem.as_bytes())
-                    .map_err(|e| bad("tlsCACert", &e))?;
+            let pem = ds.secret("tlsCACert").unwrap_or_default();
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| bad("tlsCACert", &e))?;
+            if certs.is_empty() {
+                return Err(bad("tlsCACert", &"no PEM certificate in it"));
+            }
+            for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
         }
@@ -215,4 +219,69 @@ pub fn upstream_error(e: reqwest::Error) -> QueryError {
         cause = inner;
     }
     QueryError::Upstream(format!("cannot reach the datasource at {host}: {cause}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ds(json_data: serde_json::Value, secure: &[(&str, &str)]) -> DataSource {
+        DataSource {
+            name: "p".into(),
+            url: "http://127.0.0.1:9090/prefix".into(),
+            json_data,
+            secure: secure
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn auth_and_custom_headers_come_from_the_settings() {
+        let mut with_basic = ds(
+            json!({"httpHeaderName1": "X-Scope-OrgID", "httpHeaderName2": "Authorization"}),
+            &[
+                ("basicAuthPassword", "pw"),
+                ("httpHeaderValue1", "tenant-7"),
+                ("httpHeaderValue2", "Bearer t0ken"),
+            ],
+        );
+        with_basic.basic_auth = true;
+        with_basic.basic_auth_user = "u".into();
+        let up = Upstream::for_datasource(&with_basic).unwrap();
+        assert_eq!(up.headers["x-scope-orgid"], "tenant-7");
+        // A custom Authorization header (how Grafana users set a bearer token) wins over basic auth.
+        assert_eq!(up.headers[AUTHORIZATION], "Bearer t0ken");
+        assert_eq!(
+            up.url("api/v1/query").unwrap().as_str(),
+            "http://127.0.0.1:9090/prefix/api/v1/query"
+        );
+
+        let mut basic_only = ds(json!({}), &[("basicAuthPassword", "pw")]);
+        basic_only.basic_auth = true;
+        basic_only.basic_auth_user = "u".into();
+        let up = Upstream::for_datasource(&basic_only).unwrap();
+        // base64("u:pw")
+        assert_eq!(up.headers[AUTHORIZATION], "Basic dTpwdw==");
+    }
+
+    #[test]
+    fn tls_settings_are_checked_when_the_client_is_built() {
+        assert!(Upstream::for_datasource(&ds(json!({"tlsSkipVerify": true}), &[])).is_ok());
+        let err = Upstream::for_datasource(&ds(json!({"tlsAuth": true}), &[]))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("tlsClientCert"), "{err}");
+        let err = Upstream::for_datasource(&ds(
+            json!({"tlsAuthWithCACert": true}),
+            &[("tlsCACert", "not a certificate")],
+        ));
+        assert!(err.is_err());
+        let mut bad_scheme = ds(json!({}), &[]);
+        bad_scheme.url = "file:///etc/passwd".into();
+        assert!(Upstream::for_datasource(&bad_scheme).is_err());
+    }
 }
