@@ -45,9 +45,9 @@ pub struct Caches {
     generation: AtomicU64,
     /// Service-account token hash → what it authenticates as.
     tokens: Cache<(Generation, String), Arc<TokenIdentity>>,
-    /// (login, SHA-256 of a password that verified) → who basic auth with them is. Only successes
-    /// are kept, so throttling and failure records still see every wrong password.
-    basic_logins: Cache<(Generation, String, [u8; 32]), Arc<crate::auth::Identity>>,
+    /// Keyed digest of (login, a password that verified) → who basic auth with them is. Only
+    /// successes are kept, so throttling and failure records still see every wrong password.
+    basic_logins: Cache<(Generation, [u8; 32]), Arc<crate::auth::Identity>>,
     /// (org, uid) → the stored dashboard.
     dashboards: Cache<(Generation, i64, String), Arc<Dashboard>>,
     /// (user, org) → uids the user starred.
@@ -191,9 +191,10 @@ pub async fn basic_login<F>(
 where
     F: std::future::Future<Output = ApiResult<Arc<crate::auth::Identity>>>,
 {
-    use sha2::Digest;
-    let digest: [u8; 32] = sha2::Sha256::digest(password.as_bytes()).into();
-    let key = (state.caches.generation(), login.to_string(), digest);
+    let key = (
+        state.caches.generation(),
+        state.passwords.cache_key(login, password),
+    );
     load_once(&state.caches.basic_logins, key, load).await
 }
 

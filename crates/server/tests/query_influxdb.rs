@@ -94,6 +94,14 @@ async fn influxql_through_the_api_with_an_encrypted_password() {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = admin
+        .post(
+            "/api/datasources",
+            json!({"name": "TestData", "uid": "testdata", "type": "grafana-testdata-datasource",
+                   "access": "proxy"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
     let (s, health) = admin.get("/api/datasources/uid/influx/health").await;
     assert_eq!(s, StatusCode::OK, "{health}");
 
@@ -167,7 +175,7 @@ async fn influxql_through_the_api_with_an_encrypted_password() {
                    "queries": [
                        {"refId": "A", "datasource": {"uid": "influx"}, "rawQuery": true,
                         "query": "SELECT count(usage) FROM cpu WHERE $timeFilter"},
-                       {"refId": "B", "datasource": {"type": "grafana-testdata-datasource", "uid": "pharos-testdata"},
+                       {"refId": "B", "datasource": {"type": "grafana-testdata-datasource", "uid": "testdata"},
                         "scenarioId": "csv_metric_values", "stringInput": "1,2,3"}
                    ]}),
         )

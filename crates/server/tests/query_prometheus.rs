@@ -1,76 +1,22 @@
 //! `/api/ds/query` against a real Prometheus scraping a real node exporter and Pharos' own
 //! `/metrics`: values equal Prometheus' own answers, identical queries share one upstream request
-//! (counted at Prometheus), a wall of screens costs what one viewer costs, and bad input fails
-//! per query with the right status.
+//! (counted at Prometheus), bad input fails per query with the right status, and every target of
+//! node-exporter-full runs. (The wall-of-screens load test has its own binary, query_wall.rs, so
+//! its load does not starve these tests' scrapes.)
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use pharos_testkit::prometheus::{NodeExporter, Prometheus, Target};
+use pharos_testkit::json;
+use pharos_testkit::prometheus::{ds_query, step_of, Stack};
 use pharos_testkit::reqwest::StatusCode;
-use pharos_testkit::{json, Backend, Client, Database, Options, Pharos};
 use serde_json::Value;
-
-struct Stack {
-    // Dropped in reverse: Pharos first, then its peers.
-    prom: Prometheus,
-    pharos: Pharos,
-    _node: NodeExporter,
-}
-
-/// Node exporter, Pharos (with `env`) and a Prometheus scraping both every second, and a default
-/// Prometheus datasource `prom` in Pharos.
-async fn stack(env: &[(&str, &str)]) -> Stack {
-    let node = NodeExporter::start().await;
-    let mut options = Options::default();
-    for (k, v) in env {
-        options = options.env(k, v);
-    }
-    let pharos = Pharos::start_with(Database::fresh(Backend::Sqlite), options).await;
-    let prom = Prometheus::start(
-        &[
-            Target {
-                job: "node".into(),
-                addresses: vec![node.address.clone()],
-            },
-            Target {
-                job: "pharos".into(),
-                addresses: vec![pharos.url.trim_start_matches("http://").to_string()],
-            },
-        ],
-        Duration::from_secs(1),
-    )
-    .await;
-    let (s, body) = pharos
-        .admin()
-        .post(
-            "/api/datasources",
-            json!({"name": "Prometheus", "uid": "prom", "type": "prometheus", "access": "proxy",
-                   "url": prom.url, "isDefault": true, "jsonData": {"timeInterval": "1s"}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
-    Stack {
-        prom,
-        pharos,
-        _node: node,
-    }
-}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
-}
-
-async fn ds_query(client: &Client, from: Value, to: Value, queries: Value) -> (StatusCode, Value) {
-    client
-        .post(
-            "/api/ds/query",
-            json!({"from": from, "to": to, "queries": queries}),
-        )
-        .await
 }
 
 type Series = BTreeMap<BTreeMap<String, String>, Vec<(i64, Option<f64>)>>;
@@ -120,17 +66,11 @@ fn series_of_prometheus(answer: &Value) -> Series {
     out
 }
 
-fn step_of(result: &Value) -> i64 {
-    result["frames"][0]["schema"]["fields"][0]["config"]["interval"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no step in {result}"))
-}
-
 #[tokio::test]
 async fn values_equal_prometheus_and_identical_queries_share_one_request() {
     // Ranges that ended 5 s ago count as settled, so the test needs little history.
-    let st = stack(&[("PHAROS_QUERY_CACHE_TOLERANCE", "5s")]).await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    let st = Stack::start(&[("PHAROS_QUERY_CACHE_TOLERANCE", "5s")]).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
     let admin = st.pharos.admin();
     let to = now_ms() - 1500;
     let from = to - 5_000;
@@ -190,7 +130,7 @@ async fn values_equal_prometheus_and_identical_queries_share_one_request() {
         }
     }
     println!("compared {values} values through /api/ds/query with Prometheus' own answers");
-    assert!(values > 100, "too few values compared: {values}");
+    assert!(values > 50, "too few values compared: {values}");
 
     // 100 concurrent identical requests for a query nobody asked yet: one upstream request (they
     // share the request in flight, and the settled result afterwards).
@@ -240,97 +180,12 @@ async fn values_equal_prometheus_and_identical_queries_share_one_request() {
     assert!(coalesced_or_hit >= 99.0, "{metrics}");
 }
 
-/// 200 simulated viewers of one 10-panel dashboard, each refreshing `now-1h..now` every 5 s at its
-/// own offset, for 60 s: the upstream queries counted at Prometheus stay within what one viewer
-/// costs (10 panels × 60 s / step + 10).
-#[tokio::test]
-async fn a_wall_of_screens_costs_what_one_viewer_costs() {
-    let st = stack(&[]).await;
-    let admin = st.pharos.admin();
-    let panels: Vec<Value> = [
-        "up",
-        "node_load1",
-        "node_load5",
-        "rate(node_cpu_seconds_total[$__rate_interval])",
-        "node_memory_MemAvailable_bytes",
-        "rate(node_network_receive_bytes_total[$__rate_interval])",
-        "node_filesystem_avail_bytes",
-        "scrape_duration_seconds",
-        "sum(rate(pharos_http_requests_total[$__rate_interval]))",
-        "process_resident_memory_bytes",
-    ]
-    .iter()
-    .map(|expr| {
-        json!([{"refId": "A", "datasource": {"type": "prometheus", "uid": "prom"}, "expr": expr,
-                "intervalMs": 15000, "maxDataPoints": 240}])
-    })
-    .collect();
-    let before = st.prom.requests_served("/api/v1/query_range").await;
-    let viewers = 200;
-    let duration = Duration::from_secs(60);
-    let refresh = Duration::from_secs(5);
-    let started = Instant::now();
-    let errors = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for viewer in 0..viewers {
-        let admin = admin.clone();
-        let panels = panels.clone();
-        let errors = errors.clone();
-        let sent = sent.clone();
-        // Each viewer starts at its own offset within the refresh period.
-        let offset = refresh.mul_f64((viewer as f64 * 0.618_034) % 1.0);
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(offset).await;
-            while started.elapsed() < duration {
-                let tick = Instant::now();
-                let loads = panels.iter().map(|q| {
-                    let admin = admin.clone();
-                    let q = q.clone();
-                    async move { ds_query(&admin, json!("now-1h"), json!("now"), q).await }
-                });
-                for (s, body) in futures_util::future::join_all(loads).await {
-                    sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if s != StatusCode::OK {
-                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        eprintln!("{s}: {body}");
-                    }
-                }
-                tokio::time::sleep(refresh.saturating_sub(tick.elapsed())).await;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let elapsed = started.elapsed();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let upstream = st.prom.requests_served("/api/v1/query_range").await - before;
-
-    // The step for 1 h at 240 points is 15 s (Grafana's rounding); one viewer costs 10 panels ×
-    // (60 s / 15 s) + one extra per panel for the window it started in.
-    let (_, probe) = ds_query(&admin, json!("now-1h"), json!("now"), panels[0].clone()).await;
-    let step_s = step_of(&probe["results"]["A"]) / 1000;
-    let one_viewer_bound = 10.0 * (duration.as_secs_f64() / step_s as f64) + 10.0;
-    println!(
-        "wall of screens: {viewers} viewers x 10 panels every {}s for {:.0}s: {} panel requests to Pharos, {upstream} query_range requests at Prometheus (one viewer's bound: {one_viewer_bound}, step {step_s}s)",
-        refresh.as_secs(),
-        elapsed.as_secs_f64(),
-        sent.load(std::sync::atomic::Ordering::Relaxed),
-    );
-    assert_eq!(errors.load(std::sync::atomic::Ordering::Relaxed), 0);
-    assert!(
-        upstream <= one_viewer_bound,
-        "{upstream} upstream requests for {viewers} viewers, more than one viewer's {one_viewer_bound}"
-    );
-}
-
 #[tokio::test]
 async fn bad_input_fails_per_query_with_the_right_status() {
     // A source that accepts connections and never answers: the query timeout must end the wait.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_url = format!("http://{}", silent.local_addr().unwrap());
-    let mut st = stack(&[("PHAROS_QUERY_TIMEOUT", "2s")]).await;
+    let mut st = Stack::start(&[("PHAROS_QUERY_TIMEOUT", "2s")]).await;
     // A range query ending in the second of the first scrape may find no sample yet.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let admin = st.pharos.admin();
@@ -471,8 +326,9 @@ async fn bad_input_fails_per_query_with_the_right_status() {
 /// runs without error through `/api/ds/query`.
 #[tokio::test]
 async fn every_target_of_node_exporter_full_runs() {
-    let st = stack(&[]).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let st = Stack::start(&[]).await;
+    // Rates over `$__rate_interval` (4 scrapes) need a few scrapes of history.
+    tokio::time::sleep(Duration::from_secs(8)).await;
     let admin = st.pharos.admin();
     let dir = std::env::var("PHAROS_FIXTURES_DIR").unwrap_or_else(|_| {
         format!(
@@ -548,8 +404,23 @@ async fn every_target_of_node_exporter_full_runs() {
         let result = body["results"].as_object().and_then(|r| r.values().next());
         if s == StatusCode::OK && result.is_some_and(|r| r["status"] == 200) {
             ok += 1;
-            if result.is_some_and(|r| r["frames"].as_array().is_some_and(|f| !f.is_empty())) {
-                with_data += 1;
+            if let Some(frames) = result.and_then(|r| r["frames"].as_array()) {
+                with_data += usize::from(!frames.is_empty());
+                // What ran is the interpolated expression.
+                for frame in frames {
+                    let executed = frame["schema"]["meta"]["executedQueryString"]
+                        .as_str()
+                        .unwrap_or_default();
+                    for var in [
+                        "$node",
+                        "$job",
+                        "$nodename",
+                        "$__rate_interval",
+                        "$__interval",
+                    ] {
+                        assert!(!executed.contains(var), "{title}: {executed}");
+                    }
+                }
             }
         } else {
             failures.push(format!("{title}: {} {s} {body}", q["expr"]));

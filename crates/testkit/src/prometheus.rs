@@ -172,3 +172,73 @@ impl Prometheus {
         self.process.kill();
     }
 }
+
+/// Node exporter, a Pharos and a Prometheus scraping both every second, with a default Prometheus
+/// datasource `prom` in that Pharos: what the query tests and benchmarks run against.
+pub struct Stack {
+    // Dropped in reverse: Pharos first, then its peers.
+    pub prom: Prometheus,
+    pub pharos: crate::Pharos,
+    pub node: NodeExporter,
+}
+
+impl Stack {
+    /// Starts the three with `env` set for Pharos (on a fresh SQLite database).
+    pub async fn start(env: &[(&str, &str)]) -> Stack {
+        let node = NodeExporter::start().await;
+        let mut options = crate::Options::default();
+        for (k, v) in env {
+            options = options.env(k, v);
+        }
+        let pharos =
+            crate::Pharos::start_with(crate::Database::fresh(crate::Backend::Sqlite), options)
+                .await;
+        let prom = Prometheus::start(
+            &[
+                Target {
+                    job: "node".into(),
+                    addresses: vec![node.address.clone()],
+                },
+                Target {
+                    job: "pharos".into(),
+                    addresses: vec![pharos.url.trim_start_matches("http://").to_string()],
+                },
+            ],
+            Duration::from_secs(1),
+        )
+        .await;
+        let (s, body) = pharos
+            .admin()
+            .post(
+                "/api/datasources",
+                serde_json::json!({"name": "Prometheus", "uid": "prom", "type": "prometheus",
+                    "access": "proxy", "url": prom.url, "isDefault": true,
+                    "jsonData": {"timeInterval": "1s"}}),
+            )
+            .await;
+        assert!(s.is_success(), "creating the Prometheus datasource: {body}");
+        Stack { prom, pharos, node }
+    }
+}
+
+/// `POST /api/ds/query` with a range and queries.
+pub async fn ds_query(
+    client: &crate::Client,
+    from: Value,
+    to: Value,
+    queries: Value,
+) -> (reqwest::StatusCode, Value) {
+    client
+        .post(
+            "/api/ds/query",
+            serde_json::json!({"from": from, "to": to, "queries": queries}),
+        )
+        .await
+}
+
+/// The step of a Prometheus range result: its time field's `config.interval`.
+pub fn step_of(result: &Value) -> i64 {
+    result["frames"][0]["schema"]["fields"][0]["config"]["interval"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no step in {result}"))
+}

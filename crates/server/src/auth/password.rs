@@ -40,7 +40,9 @@ impl PasswordVerifier {
         }
     }
 
-    fn cache_key(&self, login: &str, password: &str) -> [u8; 32] {
+    /// A digest of (login, password) under this process' random key: fit to key in-memory caches
+    /// by, revealing nothing useful about the password if memory is read.
+    pub fn cache_key(&self, login: &str, password: &str) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(self.key);
         h.update((login.len() as u64).to_le_bytes());
