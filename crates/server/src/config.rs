@@ -32,6 +32,9 @@ pub struct ServerSettings {
     pub trust_forwarded_for: bool,
     /// On first start with an empty database, create a TestData datasource and a demo dashboard.
     pub demo_data: bool,
+    /// Serve the web UI from this directory (a Vite build) instead of the one embedded in the binary;
+    /// empty for the embedded one.
+    pub web_dir: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -110,6 +113,7 @@ impl Default for Settings {
                 max_body_bytes: 10 * 1024 * 1024,
                 trust_forwarded_for: false,
                 demo_data: true,
+                web_dir: String::new(),
             },
             database: DatabaseSettings {
                 url: "sqlite://data/pharos.db".into(),
@@ -277,6 +281,12 @@ impl Settings {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(bad("server.max_body_bytes", "must be at least 1024"));
+        }
+        if !self.server.web_dir.is_empty() && !Path::new(&self.server.web_dir).is_dir() {
+            return Err(bad(
+                "server.web_dir",
+                format!("{:?} is not a directory", self.server.web_dir),
+            ));
         }
         let db = &self.database.url;
         if !(db.starts_with("sqlite:")

@@ -11,6 +11,7 @@ pub mod json;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::time::Instant;

@@ -345,7 +345,7 @@ backend_matrix!(
             (Method::PUT, "/api/search"),
             (Method::POST, "/api/user/orgs"),
             (Method::PATCH, "/api/dashboards/db"),
-            (Method::GET, "/login"),
+            (Method::PUT, "/login"),
             (Method::POST, "/logout"),
             (Method::POST, "/metrics"),
         ] {

@@ -13,19 +13,21 @@ mod service_accounts;
 mod users;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::session;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::telemetry;
+use crate::web;
 
 pub fn router(state: AppState) -> Router {
     let body_limit = usize::try_from(state.config.raw.server.max_body_bytes).unwrap_or(usize::MAX);
+    let web_dir = &state.config.raw.server.web_dir;
+    let web = crate::web::WebUi::new((!web_dir.is_empty()).then(|| web_dir.into()));
     Router::new()
         .merge(health::router())
         .merge(dashboards::router())
@@ -37,12 +39,16 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(orgs::router())
         .merge(service_accounts::router())
-        .route("/login", post(session::login))
+        // GET /login is the web UI's login page; POST /login is the API.
+        .route("/login", get(web::page).post(session::login))
         .route("/logout", get(session::logout))
         .route("/metrics", get(telemetry::metrics_handler))
-        .route("/", get(landing_page))
-        .fallback(fallback)
+        .route("/", get(web::page))
+        .route("/assets/{*path}", get(web::asset))
+        // Unknown API paths answer JSON 404; other GETs are pages of the web UI.
+        .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(Extension(web))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::middleware::authenticate,
@@ -60,26 +66,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn fallback(method: Method, uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") || uri.path() == "/api" || method != Method::GET {
-        ApiError::not_found("Not found").into_response()
-    } else {
-        // The web UI arrives with its own issue; until then the server answers API clients only.
-        (StatusCode::NOT_FOUND, axum::response::Html(LANDING)).into_response()
-    }
-}
-
 async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
 }
-
-async fn landing_page() -> axum::response::Html<&'static str> {
-    axum::response::Html(LANDING)
-}
-
-const LANDING: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Pharos</title></head>\
-<body><h1>Pharos</h1><p>The Grafana-compatible HTTP API is served here (see <code>/api/health</code>). \
-The web UI is not built yet.</p></body></html>";
 
 /// RFC 3339 in UTC, as Grafana's API writes times.
 pub fn rfc3339(ms: i64) -> String {
