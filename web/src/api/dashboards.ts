@@ -1,0 +1,38 @@
+import { requestJson, withQuery } from './client';
+import type { DashboardModel } from '../dashboard/model';
+
+export interface SearchHit {
+  id: number;
+  uid: string;
+  title: string;
+  uri?: string;
+  url: string;
+  slug?: string;
+  type: 'dash-db' | 'dash-folder' | string;
+  tags: string[];
+  isStarred: boolean;
+  folderId?: number;
+  folderUid?: string;
+  folderTitle?: string;
+}
+
+export interface SearchParams {
+  query?: string;
+  tag?: string[];
+  starred?: boolean;
+  sort?: 'alpha-asc' | 'alpha-desc';
+  type?: 'dash-db' | 'dash-folder';
+  limit?: number;
+}
+
+export const searchDashboards = (params: SearchParams, signal?: AbortSignal) =>
+  requestJson<SearchHit[]>(withQuery('/api/search', { ...params, starred: params.starred ? true : undefined }), { signal });
+
+export const getTags = (signal?: AbortSignal) => requestJson<{ term: string; count: number }[]>('/api/dashboards/tags', { signal });
+
+export interface DashboardResponse {
+  dashboard: DashboardModel;
+  meta: { slug?: string; url?: string; folderTitle?: string; folderUid?: string; canEdit?: boolean; isStarred?: boolean; [k: string]: unknown };
+}
+
+export const getDashboard = (uid: string, signal?: AbortSignal) => requestJson<DashboardResponse>(`/api/dashboards/uid/${encodeURIComponent(uid)}`, { signal });

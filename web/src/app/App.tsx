@@ -1,0 +1,27 @@
+import { lazy, Suspense } from 'react';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
+import { SignedInLayout } from './Layout';
+import { LoginPage } from '../pages/LoginPage';
+import { BrowsePage } from '../pages/BrowsePage';
+import { NotFoundPage } from '../pages/NotFoundPage';
+
+// The dashboard view (with uPlot and the grid) is its own chunk, so login and browse load little.
+const DashboardPage = lazy(() => import('../pages/DashboardPage'));
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <Suspense fallback={<div className="page-loading" aria-busy="true" />}>
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route element={<SignedInLayout />}>
+            <Route index element={<Navigate to="/dashboards" replace />} />
+            <Route path="/dashboards" element={<BrowsePage />} />
+            <Route path="/d/:uid/:slug?" element={<DashboardPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+        </Routes>
+      </Suspense>
+    </BrowserRouter>
+  );
+}

@@ -1,0 +1,77 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { GridLayout } from 'react-grid-layout';
+import type { TimeZone } from '../lib/time';
+import { groupByRow, initiallyCollapsed, layoutItems } from './layout';
+import type { PanelModel } from './model';
+import { PanelFrame } from './PanelFrame';
+import type { PanelQueryContext } from './usePanelData';
+
+// Grafana's grid: 24 columns, 30 px rows, 8 px gaps.
+const ROW_HEIGHT = 30;
+const MARGIN = 8;
+
+interface Props {
+  panels: PanelModel[];
+  ctx: PanelQueryContext;
+  ready: boolean;
+  timeZone: TimeZone;
+  onZoom: (from: number, to: number) => void;
+}
+
+function useWidth(ref: React.RefObject<HTMLElement | null>): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry.contentRect.width)));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
+}
+
+export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom }: Props) {
+  const containerRef = useRef<HTMLDivElement>(null);
+  const width = useWidth(containerRef);
+  const groups = useMemo(() => groupByRow(panels), [panels]);
+  const [collapsed, setCollapsed] = useState(() => initiallyCollapsed(panels));
+  const items = useMemo(() => layoutItems(groups, collapsed), [groups, collapsed]);
+  const layout = useMemo(() => items.map((item) => ({ i: item.key, ...item.pos, static: true })), [items]);
+
+  const toggleRow = (id: number) => {
+    const next = new Set(collapsed);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setCollapsed(next);
+  };
+
+  return (
+    <div ref={containerRef} className="dashboard-grid">
+      {width > 0 && (
+        <GridLayout
+          width={width}
+          layout={layout}
+          gridConfig={{ cols: 24, rowHeight: ROW_HEIGHT, margin: [MARGIN, MARGIN], containerPadding: [0, 0] }}
+          dragConfig={{ enabled: false }}
+          resizeConfig={{ enabled: false }}
+        >
+          {items.map((item) =>
+            item.panel.type === 'row' ? (
+              <div key={item.key}>
+                <button type="button" className="row-header" data-testid="row" data-collapsed={item.collapsed ? 'true' : 'false'} aria-expanded={!item.collapsed} onClick={() => toggleRow(item.panel.id)}>
+                  <span aria-hidden="true">{item.collapsed ? '▸' : '▾'}</span>
+                  {item.panel.title || 'Row'}
+                  {item.collapsed && <span className="count">({item.childCount} panels)</span>}
+                </button>
+              </div>
+            ) : (
+              <div key={item.key}>
+                <PanelFrame panel={item.panel} ctx={ctx} ready={ready} timeZone={timeZone} onZoom={onZoom} />
+              </div>
+            ),
+          )}
+        </GridLayout>
+      )}
+    </div>
+  );
+}

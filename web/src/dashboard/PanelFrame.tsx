@@ -1,0 +1,80 @@
+import { useEffect, useRef, useState } from 'react';
+import type { TimeZone } from '../lib/time';
+import { panelPlugin } from '../panels/registry';
+import type { PanelModel } from './model';
+import { usePanelData, type PanelQueryContext } from './usePanelData';
+
+interface Props {
+  panel: PanelModel;
+  ctx: PanelQueryContext;
+  /** False until the dashboard's variables are resolved: querying earlier would use stale values. */
+  ready: boolean;
+  timeZone: TimeZone;
+  onZoom: (from: number, to: number) => void;
+}
+
+/** True once the element has come near the viewport; panels further down query only when scrolled to. */
+function useSeen(ref: React.RefObject<HTMLElement | null>): boolean {
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || seen) return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setSeen(true), { rootMargin: '100px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref, seen]);
+  return seen;
+}
+
+function useSize(ref: React.RefObject<HTMLElement | null>): { width: number; height: number } {
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const observer = new ResizeObserver(([entry]) => {
+      const { width, height } = entry.contentRect;
+      setSize((s) => (s.width === Math.round(width) && s.height === Math.round(height) ? s : { width: Math.round(width), height: Math.round(height) }));
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return size;
+}
+
+export function PanelFrame({ panel, ctx, ready, timeZone, onZoom }: Props) {
+  const frameRef = useRef<HTMLDivElement>(null);
+  const bodyRef = useRef<HTMLDivElement>(null);
+  const seen = useSeen(frameRef);
+  const size = useSize(bodyRef);
+  const plugin = panelPlugin(panel.type);
+  const queries = plugin?.queries ?? false;
+  const state = usePanelData(panel, queries && seen && ready && size.width > 0, size.width, ctx);
+  const panelState = !plugin || !queries ? 'done' : state.status;
+  const Component = plugin?.component;
+
+  return (
+    <section ref={frameRef} className={`panel${panel.transparent ? ' transparent' : ''}`} data-testid="panel" data-panel-id={panel.id} data-panel-type={panel.type} data-panel-state={panelState} aria-label={panel.title || 'Panel'} aria-busy={panelState === 'loading'}>
+      <header className="panel-header">
+        <h2 className="panel-title" title={panel.description || panel.title}>
+          {panel.title}
+        </h2>
+        {panelState === 'loading' && seen && (
+          <span className="panel-state-icon" aria-hidden="true">
+            ⟳
+          </span>
+        )}
+      </header>
+      <div className="panel-body" ref={bodyRef}>
+        {!Component ? (
+          <div className="panel-placeholder">Panel type {panel.type} is not supported yet</div>
+        ) : state.status === 'error' && queries ? (
+          <div className="panel-error" role="alert" data-testid="panel-error">
+            {state.error}
+          </div>
+        ) : (queries ? state.data : { frames: [], series: [] }) && size.width > 0 ? (
+          <Component panel={panel} data={(queries ? state.data : undefined) ?? { frames: [], series: [] }} width={size.width} height={size.height} timeZone={timeZone} range={{ from: ctx.from, to: ctx.to }} onZoom={onZoom} />
+        ) : null}
+      </div>
+    </section>
+  );
+}

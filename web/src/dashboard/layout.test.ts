@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { findPanel, groupByRow, initiallyCollapsed, layoutItems } from './layout';
+import type { PanelModel } from './model';
+
+const p = (id: number, y: number, h = 4, extra: Partial<PanelModel> = {}): PanelModel => ({ id, type: 'timeseries', gridPos: { x: 0, y, w: 12, h }, ...extra });
+const row = (id: number, y: number, collapsed = false, panels: PanelModel[] = []): PanelModel => ({ id, type: 'row', collapsed, panels, gridPos: { x: 0, y, w: 24, h: 1 } });
+
+describe('groupByRow', () => {
+  it('gives open rows the panels after them and collapsed rows their own', () => {
+    const groups = groupByRow([p(1, 0), row(2, 4), p(3, 5), row(4, 9, true, [p(5, 10)])]);
+    expect(groups.map((g) => [g.row?.id, g.panels.map((x) => x.id)])).toEqual([
+      [undefined, [1]],
+      [2, [3]],
+      [4, [5]],
+    ]);
+  });
+});
+
+describe('layoutItems', () => {
+  const panels = [p(1, 0), row(2, 4), p(3, 5, 6), row(4, 11, true, [p(5, 30, 8)]), row(6, 12), p(7, 13)];
+  const groups = groupByRow(panels);
+
+  it('keeps the saved positions when rows are as saved', () => {
+    const items = layoutItems(groups, initiallyCollapsed(panels));
+    expect(items.map((i) => [i.key, i.pos.y])).toEqual([
+      ['1', 0],
+      ['2', 4],
+      ['3', 5],
+      ['4', 11],
+      ['6', 12],
+      ['7', 13],
+    ]);
+    expect(items.find((i) => i.key === '4')).toMatchObject({ collapsed: true, childCount: 1 });
+  });
+
+  it('opening a collapsed row places its panels under it and pushes the rest down', () => {
+    const items = layoutItems(groups, new Set());
+    expect(items.map((i) => [i.key, i.pos.y])).toEqual([
+      ['1', 0],
+      ['2', 4],
+      ['3', 5],
+      ['4', 11],
+      ['5', 12],
+      ['6', 20],
+      ['7', 21],
+    ]);
+  });
+
+  it('closing an open row hides its panels and pulls the rest up', () => {
+    const items = layoutItems(groups, new Set([2, 4]));
+    expect(items.map((i) => [i.key, i.pos.y])).toEqual([
+      ['1', 0],
+      ['2', 4],
+      ['4', 5],
+      ['6', 6],
+      ['7', 7],
+    ]);
+  });
+
+  it('clamps positions into 24 columns', () => {
+    const items = layoutItems(groupByRow([{ id: 1, type: 'stat', gridPos: { x: 20, y: 0, w: 30, h: 3 } }]), new Set());
+    expect(items[0].pos).toEqual({ x: 0, y: 0, w: 24, h: 3 });
+  });
+});
+
+describe('findPanel', () => {
+  it('looks inside collapsed rows', () => {
+    expect(findPanel([row(1, 0, true, [p(9, 1)])], 9)?.id).toBe(9);
+  });
+});

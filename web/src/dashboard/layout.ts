@@ -1,0 +1,86 @@
+// From the dashboard's panel list to grid items: rows own the panels after them (or, when saved
+// collapsed, the panels in `row.panels`); a collapsed row shows only its header, and what follows
+// moves up, as in Grafana.
+
+import type { GridPos, PanelModel } from './model';
+
+export interface RowGroup {
+  /** Undefined for the panels above the first row. */
+  row?: PanelModel;
+  panels: PanelModel[];
+}
+
+export function groupByRow(panels: readonly PanelModel[]): RowGroup[] {
+  const groups: RowGroup[] = [{ panels: [] }];
+  for (const panel of panels) {
+    if (panel.type === 'row') {
+      groups.push({ row: panel, panels: panel.collapsed ? [...(panel.panels ?? [])] : [] });
+    } else {
+      groups[groups.length - 1].panels.push(panel);
+    }
+  }
+  return groups.filter((g, i) => i > 0 || g.panels.length > 0);
+}
+
+export interface LayoutItem {
+  /** Grid key: the panel id (rows too). */
+  key: string;
+  panel: PanelModel;
+  pos: GridPos;
+  /** For a row header: whether its panels are hidden. */
+  collapsed?: boolean;
+  /** For a row header: how many panels it holds. */
+  childCount?: number;
+}
+
+const DEFAULT_POS: GridPos = { x: 0, y: 0, w: 12, h: 8 };
+
+function posOf(panel: PanelModel): GridPos {
+  const p = { ...DEFAULT_POS, ...(panel.gridPos ?? {}) };
+  // Keep every panel inside the 24 columns whatever the JSON says.
+  const w = Math.min(Math.max(1, p.w), 24);
+  return { x: Math.min(Math.max(0, p.x), 24 - w), y: Math.max(0, p.y), w, h: Math.max(1, p.h) };
+}
+
+/**
+ * Lays the groups out top to bottom. Each group's panels keep their positions relative to one
+ * another, placed under their row header; `collapsed` says which rows are closed (by row id).
+ */
+export function layoutItems(groups: readonly RowGroup[], collapsed: ReadonlySet<number>): LayoutItem[] {
+  const items: LayoutItem[] = [];
+  let cursor = 0;
+  for (const group of groups) {
+    if (group.row) {
+      const isCollapsed = collapsed.has(group.row.id);
+      items.push({ key: String(group.row.id), panel: group.row, pos: { x: 0, y: cursor, w: 24, h: 1 }, collapsed: isCollapsed, childCount: group.panels.length });
+      cursor += 1;
+      if (isCollapsed) continue;
+    }
+    if (group.panels.length === 0) continue;
+    const positions = group.panels.map(posOf);
+    const top = Math.min(...positions.map((p) => p.y));
+    let bottom = cursor;
+    group.panels.forEach((panel, i) => {
+      const pos = { ...positions[i], y: cursor + positions[i].y - top };
+      bottom = Math.max(bottom, pos.y + pos.h);
+      items.push({ key: String(panel.id), panel, pos });
+    });
+    cursor = bottom;
+  }
+  return items;
+}
+
+/** The rows saved collapsed, which start closed. */
+export function initiallyCollapsed(panels: readonly PanelModel[]): Set<number> {
+  return new Set(panels.filter((p) => p.type === 'row' && p.collapsed).map((p) => p.id));
+}
+
+/** Finds a panel by id anywhere, including inside collapsed rows (for `viewPanel`). */
+export function findPanel(panels: readonly PanelModel[], id: number): PanelModel | undefined {
+  for (const p of panels) {
+    if (p.id === id) return p;
+    const inner = p.panels ? findPanel(p.panels, id) : undefined;
+    if (inner) return inner;
+  }
+  return undefined;
+}

@@ -1,0 +1,141 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useParams, useSearchParams } from 'react-router';
+import { getDashboard, type DashboardResponse } from '../api/dashboards';
+import { DashboardGrid } from '../dashboard/DashboardGrid';
+import { findPanel } from '../dashboard/layout';
+import type { PanelModel } from '../dashboard/model';
+import { PanelFrame } from '../dashboard/PanelFrame';
+import { RefreshPicker, TimePicker } from '../dashboard/TimePicker';
+import { useVariables } from '../dashboard/useVariables';
+import { VariablesBar } from '../dashboard/VariablesBar';
+import { parseDuration, resolveRange, zoomOut, type RawTimeRange, type TimeZone } from '../lib/time';
+import { parseUrlState, serializeUrlState, updateUrlState, type DashboardUrlState } from '../lib/urlState';
+import type { PanelQueryContext } from '../dashboard/usePanelData';
+
+const NO_PANELS: PanelModel[] = [];
+const NO_VARIABLES: never[] = [];
+
+/** Auto-refresh never runs faster than this, whatever the URL says (Grafana's min_refresh_interval). */
+const MIN_REFRESH_MS = 5000;
+
+export default function DashboardPage() {
+  const { uid = '' } = useParams();
+  const [loaded, setLoaded] = useState<{ uid: string; response?: DashboardResponse; error?: string }>();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    getDashboard(uid, abort.signal)
+      .then((response) => setLoaded({ uid, response }))
+      .catch((e: unknown) => {
+        if (!abort.signal.aborted) setLoaded({ uid, error: e instanceof Error ? e.message : String(e) });
+      });
+    return () => abort.abort();
+  }, [uid]);
+
+  if (!loaded || loaded.uid !== uid) return <div className="page-loading" aria-busy="true" />;
+  if (loaded.error || !loaded.response)
+    return (
+      <div className="page-error" role="alert">
+        Dashboard could not be loaded: {loaded.error}
+      </div>
+    );
+  return <DashboardView key={uid} response={loaded.response} />;
+}
+
+function DashboardView({ response }: { response: DashboardResponse }) {
+  const dashboard = response.dashboard;
+  const [searchParams, setSearchParams] = useSearchParams();
+  const url = useMemo(() => parseUrlState(searchParams), [searchParams]);
+  const timeZone: TimeZone = dashboard.timezone === 'utc' ? 'utc' : 'browser';
+  const raw: RawTimeRange = { from: url.from ?? dashboard.time?.from ?? 'now-6h', to: url.to ?? dashboard.time?.to ?? 'now' };
+  const refresh = url.refresh ?? (dashboard.refresh || undefined);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    document.title = `${dashboard.title} - Pharos`;
+  }, [dashboard.title]);
+
+  const navigate = useCallback(
+    (change: (s: DashboardUrlState) => DashboardUrlState, replace = false) => {
+      // Read the live URL, not a render's copy, so two quick changes do not undo each other.
+      const current = parseUrlState(window.location.search);
+      setSearchParams(new URLSearchParams(serializeUrlState(change(current))), { replace });
+    },
+    [setSearchParams],
+  );
+
+  // The range is resolved once per refresh so every panel asks for the same instant.
+  const range = useMemo(() => {
+    // An unreadable range in the URL falls back to Grafana's default, the last 6 hours.
+    return resolveRange(raw, timeZone) ?? resolveRange({ from: 'now-6h', to: 'now' }, timeZone)!;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [raw.from, raw.to, timeZone, tick]);
+
+  const models = dashboard.templating?.list ?? NO_VARIABLES;
+  const variables = useVariables(models, url.variables, raw);
+
+  // Write every variable's resolved selection into the URL, as Grafana does, so the link is complete.
+  useEffect(() => {
+    if (!variables.ready) return;
+    const missing = variables.states.filter((s) => JSON.stringify(url.variables[s.model.name] ?? []) !== JSON.stringify(s.selection));
+    if (missing.length === 0) return;
+    navigate((s) => updateUrlState(s, { variables: Object.fromEntries(missing.map((m) => [m.model.name, m.selection])) }), true);
+  }, [variables, url.variables, navigate]);
+
+  // Auto-refresh.
+  useEffect(() => {
+    const ms = refresh ? parseDuration(refresh) : undefined;
+    if (!ms) return;
+    const timer = setInterval(() => setTick((t) => t + 1), Math.max(ms, MIN_REFRESH_MS));
+    return () => clearInterval(timer);
+  }, [refresh]);
+
+  const ctx: PanelQueryContext = useMemo(() => ({ from: range.from, to: range.to, variables: variables.values, refreshTick: tick }), [range, variables.values, tick]);
+  const setRange = useCallback((r: RawTimeRange) => navigate((s) => updateUrlState(s, { from: r.from, to: r.to })), [navigate]);
+  const onZoom = useCallback((from: number, to: number) => setRange({ from: String(from), to: String(to) }), [setRange]);
+  const onZoomOut = useCallback(() => {
+    const z = zoomOut(range);
+    setRange({ from: String(z.from), to: String(Math.min(z.to, Date.now())) });
+  }, [range, setRange]);
+
+  // Grafana's keyboard shortcuts that make sense read-only: `d r` refresh, `t z` zoom out, Esc leaves a viewed panel.
+  useEffect(() => {
+    let previous = '';
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement;
+      if (target.closest('input, select, textarea, [contenteditable]')) return;
+      if (e.key === 'Escape' && url.viewPanel) navigate((s) => ({ ...s, viewPanel: undefined }));
+      if (previous === 'd' && e.key === 'r') setTick((t) => t + 1);
+      if (previous === 't' && e.key === 'z') onZoomOut();
+      previous = e.key;
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [navigate, onZoomOut, url.viewPanel]);
+
+  const panels = dashboard.panels ?? NO_PANELS;
+  const viewed = url.viewPanel ? findPanel(panels, Number(url.viewPanel)) : undefined;
+
+  return (
+    <div className="dashboard" data-testid="dashboard" data-uid={dashboard.uid}>
+      {!url.kiosk && (
+        <div className="dashboard-header">
+          <h1>
+            {response.meta.folderTitle && <span className="folder-crumb">{response.meta.folderTitle} / </span>}
+            {dashboard.title}
+          </h1>
+          <TimePicker range={raw} timeZone={timeZone} onChange={setRange} onZoomOut={onZoomOut} />
+          <RefreshPicker refresh={url.refresh} onRefresh={() => setTick((t) => t + 1)} onIntervalChange={(r) => navigate((s) => ({ ...s, refresh: r }))} />
+        </div>
+      )}
+      {url.kiosk !== true && <VariablesBar variables={variables.states} onChange={(name, values) => navigate((s) => updateUrlState(s, { variables: { [name]: values } }))} />}
+      {viewed ? (
+        <div className="view-panel" style={{ height: 'calc(100vh - 160px)' }}>
+          <PanelFrame panel={viewed} ctx={ctx} ready={variables.ready} timeZone={timeZone} onZoom={onZoom} />
+        </div>
+      ) : (
+        <DashboardGrid panels={panels} ctx={ctx} ready={variables.ready} timeZone={timeZone} onZoom={onZoom} />
+      )}
+    </div>
+  );
+}

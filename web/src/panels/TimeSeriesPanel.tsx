@@ -1,0 +1,204 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { alignSeries, reduce, type Series } from '../lib/frames';
+import { thresholdColor, thresholdLevels } from '../lib/thresholds';
+import { formatValueText } from '../lib/units';
+import { useTheme } from '../app/theme';
+import { displayOptions, type DisplayOptions } from './fieldOptions';
+import { cssVar, seriesColor, withAlpha } from './palette';
+import type { PanelProps } from './types';
+
+interface Custom {
+  drawStyle?: 'line' | 'bars' | 'points';
+  lineWidth?: number;
+  fillOpacity?: number;
+  showPoints?: 'auto' | 'never' | 'always';
+  pointSize?: number;
+  lineInterpolation?: 'linear' | 'smooth' | 'stepBefore' | 'stepAfter';
+  spanNulls?: boolean | number;
+  thresholdsStyle?: { mode?: string };
+}
+
+interface LegendOptions {
+  showLegend?: boolean;
+  displayMode?: 'list' | 'table' | 'hidden';
+  calcs?: string[];
+}
+
+/** Custom draw options, from fieldConfig or the legacy graph panel's lines/bars/points flags. */
+function customOf(panel: PropsPanel): Custom {
+  const custom = (panel.fieldConfig?.defaults?.custom ?? {}) as Custom;
+  if (panel.type !== 'graph') return custom;
+  return {
+    drawStyle: panel.bars ? 'bars' : panel.points && !panel.lines ? 'points' : 'line',
+    lineWidth: typeof panel.linewidth === 'number' ? panel.linewidth : 1,
+    fillOpacity: typeof panel.fill === 'number' ? panel.fill * 10 : 10,
+    showPoints: panel.points ? 'always' : 'never',
+    spanNulls: panel.nullPointMode === 'connected',
+    lineInterpolation: panel.steppedLine ? 'stepAfter' : 'linear',
+  };
+}
+
+type PropsPanel = PanelProps['panel'];
+
+function seriesColorFor(s: Series, index: number, opts: DisplayOptions): string {
+  if (opts.colorMode === 'fixed' && opts.fixedColor) return thresholdColor(0, { steps: [{ value: null, color: opts.fixedColor }] });
+  if (opts.colorMode === 'thresholds') {
+    const last = reduce(s.values, 'lastNotNull');
+    if (last !== null) return thresholdColor(last, opts.thresholds, opts.min, opts.max);
+  }
+  return seriesColor(index);
+}
+
+function pathsFor(custom: Custom): uPlot.Series.PathBuilder | undefined {
+  if (custom.drawStyle === 'bars') return uPlot.paths.bars!({ size: [0.8, 64] });
+  if (custom.lineInterpolation === 'stepAfter') return uPlot.paths.stepped!({ align: 1 });
+  if (custom.lineInterpolation === 'stepBefore') return uPlot.paths.stepped!({ align: -1 });
+  if (custom.lineInterpolation === 'smooth') return uPlot.paths.spline!();
+  return undefined;
+}
+
+export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, onZoom }: PanelProps) {
+  const chartRef = useRef<HTMLDivElement>(null);
+  const plotRef = useRef<uPlot | null>(null);
+  const [theme] = useTheme();
+  const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
+  const opts = displayOptions(panel);
+  const custom = customOf(panel);
+  const legend = (panel.options?.legend ?? {}) as LegendOptions;
+  const showLegend = legend.showLegend !== false && legend.displayMode !== 'hidden' && (panel.legend as { show?: boolean } | undefined)?.show !== false;
+  const series = data.series;
+  const colors = useMemo(() => series.map((s, i) => seriesColorFor(s, i, opts)), [series, opts.colorMode, opts.fixedColor, opts.thresholds]); // eslint-disable-line react-hooks/exhaustive-deps
+  const legendHeight = showLegend ? Math.min(height * 0.3, 4 + Math.ceil(series.length / Math.max(1, Math.floor(width / 180))) * 18) : 0;
+  const chartHeight = Math.max(40, height - legendHeight);
+
+  // The chart is rebuilt when the data or its look changes, and resized in place otherwise.
+  const onZoomRef = useRef(onZoom);
+  useEffect(() => {
+    onZoomRef.current = onZoom;
+  });
+  useEffect(() => {
+    const el = chartRef.current;
+    if (!el || series.length === 0) return;
+    const aligned = alignSeries(series);
+    const axisColor = cssVar('--text-weak', '#888');
+    const gridColor = cssVar('--grid-line', 'rgba(128,128,128,0.1)');
+    const paths = pathsFor(custom);
+    const fill = custom.fillOpacity ?? (panel.type === 'graph' ? 10 : 0);
+    const levels = custom.thresholdsStyle?.mode && custom.thresholdsStyle.mode !== 'off' ? thresholdLevels(opts.thresholds, opts.min, opts.max) : [];
+    const tzDate = timeZone === 'utc' ? (ts: number) => uPlot.tzDate(new Date(ts), 'Etc/UTC') : undefined;
+    const plot = new uPlot(
+      {
+        width: Math.max(10, width),
+        height: chartHeight,
+        ms: 1,
+        tzDate,
+        legend: { show: false },
+        cursor: { drag: { x: true, y: false } },
+        scales: {
+          x: { time: true, range: () => [range.from, range.to] },
+          y: { range: (_u, lo, hi) => uPlot.rangeNum(opts.min ?? lo, opts.max ?? hi, 0.1, true) as [number, number] },
+        },
+        axes: [
+          { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+          {
+            stroke: axisColor,
+            grid: { stroke: gridColor, width: 1 },
+            ticks: { stroke: gridColor },
+            size: 60,
+            values: (_u, splits) => splits.map((v) => formatValueText(v, opts.unit, opts.decimals)),
+          },
+        ],
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.name,
+            stroke: colors[i],
+            width: custom.drawStyle === 'points' ? 0 : (custom.lineWidth ?? 1),
+            fill: fill > 0 || custom.drawStyle === 'bars' ? withAlpha(colors[i], (custom.drawStyle === 'bars' ? Math.max(fill, 80) : fill) / 100) : undefined,
+            paths,
+            spanGaps: custom.spanNulls === true,
+            show: !hidden.has(i),
+            points: { show: custom.drawStyle === 'points' || custom.showPoints === 'always', size: custom.pointSize ?? 5 },
+          })),
+        ],
+        hooks: {
+          setSelect: [
+            (u) => {
+              if (u.select.width < 3) return;
+              const from = u.posToVal(u.select.left, 'x');
+              const to = u.posToVal(u.select.left + u.select.width, 'x');
+              u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+              onZoomRef.current(Math.round(from), Math.round(to));
+            },
+          ],
+          draw: [
+            (u) => {
+              // Threshold lines, dashed, across the plot.
+              const ctx = u.ctx;
+              ctx.save();
+              ctx.setLineDash([6, 4]);
+              ctx.lineWidth = 1;
+              for (const l of levels) {
+                const y = u.valToPos(l.value, 'y', true);
+                if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+                ctx.strokeStyle = l.color;
+                ctx.beginPath();
+                ctx.moveTo(u.bbox.left, y);
+                ctx.lineTo(u.bbox.left + u.bbox.width, y);
+                ctx.stroke();
+              }
+              ctx.restore();
+            },
+          ],
+        },
+      },
+      [aligned.times, ...aligned.columns] as uPlot.AlignedData,
+      el,
+    );
+    plotRef.current = plot;
+    return () => {
+      plot.destroy();
+      plotRef.current = null;
+    };
+    // Size changes are applied by the effect below without a rebuild.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [series, colors, theme, timeZone, range.from, range.to, panel]);
+
+  useEffect(() => {
+    plotRef.current?.setSize({ width: Math.max(10, width), height: chartHeight });
+  }, [width, chartHeight]);
+
+  const toggle = (index: number) => {
+    const next = new Set(hidden);
+    if (next.has(index)) next.delete(index);
+    else next.add(index);
+    setHidden(next);
+    plotRef.current?.setSeries(index + 1, { show: !next.has(index) });
+  };
+
+  if (series.length === 0) return <div className="panel-nodata">No data</div>;
+
+  return (
+    <div className="timeseries">
+      <div className="timeseries-chart" ref={chartRef} />
+      {showLegend && (
+        <div className="legend" style={{ maxHeight: legendHeight }}>
+          {series.map((s, i) => (
+            <button type="button" key={i} className={`legend-item${hidden.has(i) ? ' hidden' : ''}`} onClick={() => toggle(i)} aria-pressed={!hidden.has(i)}>
+              <span className="legend-swatch" style={{ background: colors[i] }} />
+              {s.name}
+              {(legend.calcs ?? []).map((calc) => (
+                <span key={calc} className="legend-calc">
+                  {' '}
+                  {calc === 'lastNotNull' ? 'Last' : calc.charAt(0).toUpperCase() + calc.slice(1)}: {formatValueText(reduce(s.values, calc), opts.unit, opts.decimals)}
+                </span>
+              ))}
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
