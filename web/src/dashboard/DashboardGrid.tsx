@@ -23,7 +23,9 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    const observer = new ResizeObserver(([entry]) => setWidth(Math.round(entry.contentRect.width)));
+    // A zero width (a hidden tab, a screenshot tool resizing the view) is ignored: unmounting the
+    // grid for it would throw away every panel's data.
+    const observer = new ResizeObserver(([entry]) => entry.contentRect.width > 0 && setWidth(Math.round(entry.contentRect.width)));
     observer.observe(el);
     return () => observer.disconnect();
   }, [ref]);

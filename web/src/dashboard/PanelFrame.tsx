@@ -33,6 +33,7 @@ function useSize(ref: React.RefObject<HTMLElement | null>): { width: number; hei
     if (!el) return;
     const observer = new ResizeObserver(([entry]) => {
       const { width, height } = entry.contentRect;
+      if (width === 0) return; // hidden for a moment; keep the last size rather than unmount the chart
       setSize((s) => (s.width === Math.round(width) && s.height === Math.round(height) ? s : { width: Math.round(width), height: Math.round(height) }));
     });
     observer.observe(el);

@@ -72,7 +72,7 @@ export function TimePicker({ range, timeZone, onChange, onZoomOut }: Props) {
   return (
     <div className="time-picker" ref={ref}>
       <button type="button" className="button" data-testid="time-picker" aria-haspopup="dialog" aria-expanded={open} onClick={openMenu}>
-        🕓 {describeRange(range, timeZone)}
+        {describeRange(range, timeZone)}
         {timeZone === 'utc' ? ' UTC' : ''}
       </button>
       <button type="button" className="button" data-testid="zoom-out" onClick={onZoomOut} aria-label="Zoom out time range" title="Zoom out (t z)">

@@ -68,7 +68,7 @@ export function TablePanel({ panel, data, timeZone }: PanelProps) {
           {rows.map((row, r) => (
             <tr key={r}>
               {row.map((cell, c) => (
-                <td key={c} className={typeof cell === 'number' ? 'number' : undefined}>
+                <td key={c} className={table.columns[c].type === 'number' ? 'number' : undefined}>
                   {format(cell, table.columns[c].type, table.columns[c].config?.unit)}
                 </td>
               ))}

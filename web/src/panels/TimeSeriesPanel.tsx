@@ -106,7 +106,8 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
             stroke: axisColor,
             grid: { stroke: gridColor, width: 1 },
             ticks: { stroke: gridColor },
-            size: 60,
+            // Wide enough for the longest label ("1.50 GiB"), measured roughly by character count.
+            size: (_u, values) => 16 + 7 * Math.max(3, ...(values ?? []).map((v) => String(v).length)),
             values: (_u, splits) => splits.map((v) => formatValueText(v, opts.unit, opts.decimals)),
           },
         ],
