@@ -167,8 +167,9 @@ function fail(message) {
 class PendingError extends Error {}
 
 /**
- * Waits until every panel that is visible in the viewport has `data-panel-state` "done" or "error";
- * fails when any is "error" or some are still loading after PANEL_TIMEOUT_MS. Returns the panels seen.
+ * Waits until every panel that is visible in the viewport has `data-panel-state` "done" (and, for a
+ * time series, pixels painted on its canvas); fails at once when any is "error", or when some are
+ * not done and drawn after PANEL_TIMEOUT_MS. Returns the panels seen.
  */
 async function waitForVisiblePanels(page) {
   const view = `${byTestId('dashboard')}, ${byTestId('panel')}`;
@@ -198,8 +199,20 @@ async function waitForVisiblePanels(page) {
         const title =
           `#${n.getAttribute('data-panel-id') || '?'} ${n.getAttribute('data-panel-type') || ''} ` +
           (n.querySelector('h2, h3, header')?.textContent || '').slice(0, 40);
+        // A time series is drawn when its canvas (uPlot) has painted pixels.
+        const type = n.getAttribute('data-panel-type') || '';
+        let drawn = true;
+        if (type === 'timeseries' || type === 'graph') {
+          drawn = [...n.querySelectorAll('canvas')].some((c) => {
+            if (!c.width || !c.height) return false;
+            const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data || [];
+            for (let i = 3; i < data.length; i += 4) if (data[i]) return true;
+            return false;
+          });
+        }
         return {
           title: title.trim(),
+          drawn,
           state: n.getAttribute('data-panel-state') || '(no data-panel-state)',
           error: n.querySelector('[data-testid="panel-error"]')?.textContent?.trim() || '',
           visible,
@@ -213,15 +226,15 @@ async function waitForVisiblePanels(page) {
         `panels in error: ${errors.map((p) => `"${p.title}"${p.error ? ` (${p.error})` : ''}`).join(', ')}`,
       );
     }
-    if (visible.length && visible.every((p) => p.state === 'done')) {
+    if (visible.length && visible.every((p) => p.state === 'done' && p.drawn)) {
       return panels;
     }
     if (Date.now() > deadline) {
-      const pending = visible.filter((p) => p.state !== 'done');
+      const pending = visible.filter((p) => p.state !== 'done' || !p.drawn);
       fail(
         visible.length
           ? `after ${PANEL_TIMEOUT_MS / 1000} s, panels not done: ` +
-              pending.map((p) => `"${p.title}"=${p.state}`).join(', ')
+              pending.map((p) => `"${p.title}"=${p.state}${p.drawn ? '' : ' (nothing drawn on its canvas)'}`).join(', ')
           : `no panel is visible in the viewport (${panels.length} in the page)`,
       );
     }
@@ -370,6 +383,10 @@ async function main() {
         if (e instanceof PendingError) pendingReason = e.message;
         else error = e instanceof ScenarioError ? e.message : String(e?.stack || e);
       }
+      // Let pending paints land (uPlot draws on an animation frame) before the screenshot.
+      await page
+        .evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+        .catch(() => {});
       const shot = path.join(shotsDir, `${String(i + 1).padStart(2, '0')}-${scenario.shot}.png`);
       await page.screenshot({ path: shot, fullPage: true }).catch((e) => {
         console.log(`    (screenshot failed: ${e.message})`);
