@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { TimeZone } from '../lib/time';
+import { interpolateDisplay } from '../lib/variables';
 import { panelPlugin } from '../panels/registry';
 import type { PanelModel } from './model';
 import { usePanelData, type PanelQueryContext } from './usePanelData';
@@ -52,12 +53,13 @@ export function PanelFrame({ panel, ctx, ready, timeZone, onZoom }: Props) {
   const state = usePanelData(panel, queries && seen && ready && size.width > 0, size.width, ctx);
   const panelState = !plugin || !queries ? 'done' : state.status;
   const Component = plugin?.component;
+  const title = interpolateDisplay(panel.title ?? '', ctx.variables);
 
   return (
-    <section ref={frameRef} className={`panel${panel.transparent ? ' transparent' : ''}`} data-testid="panel" data-panel-id={panel.id} data-panel-type={panel.type} data-panel-state={panelState} aria-label={panel.title || 'Panel'} aria-busy={panelState === 'loading'}>
+    <section ref={frameRef} className={`panel${panel.transparent ? ' transparent' : ''}`} data-testid="panel" data-panel-id={panel.id} data-panel-type={panel.type} data-panel-state={panelState} aria-label={title || 'Panel'} aria-busy={panelState === 'loading'}>
       <header className="panel-header">
-        <h2 className="panel-title" title={panel.description || panel.title}>
-          {panel.title}
+        <h2 className="panel-title" title={panel.description || title}>
+          {title}
         </h2>
         {panelState === 'loading' && seen && (
           <span className="panel-state-icon" aria-hidden="true">

@@ -5,7 +5,7 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { frontendSettings, variableOptions, type RequestVariables } from '../api/query';
-import { customOptions, dependencies, dependencyOrder, initialSelection, pickSelection, queryText, requestValue, type VariableModel, type VariableOption } from '../lib/variables';
+import { customOptions, dependencies, interpolateDisplay, dependencyOrder, initialSelection, pickSelection, queryText, requestValue, type VariableModel, type VariableOption } from '../lib/variables';
 
 export interface VariableState {
   model: VariableModel;
@@ -19,6 +19,8 @@ export interface ResolvedVariables {
   /** The values queries see, by name. */
   values: RequestVariables;
   ready: boolean;
+  /** The URL's variables these selections were resolved from (JSON), to tell a stale resolution from a current one. */
+  resolvedFrom?: string;
 }
 
 async function datasourceOptions(v: VariableModel): Promise<VariableOption[]> {
@@ -51,7 +53,8 @@ export function useVariables(models: readonly VariableModel[], fromUrl: Record<s
           switch (v.type) {
             case 'custom':
             case 'interval':
-              options = customOptions(queryText(v));
+              // A custom list may reference variables resolved before it.
+              options = customOptions(interpolateDisplay(queryText(v), values));
               break;
             case 'constant':
             case 'textbox': {
@@ -89,7 +92,7 @@ export function useVariables(models: readonly VariableModel[], fromUrl: Record<s
         states.push({ model: v, options, selection, error });
         values[v.name] = requestValue(v, selection, options);
       }
-      if (!cancelled) setResolved({ states, values, ready: true });
+      if (!cancelled) setResolved({ states, values, ready: true, resolvedFrom: urlKey });
     })();
     return () => {
       cancelled = true;

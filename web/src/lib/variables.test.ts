@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_VALUE, customOptions, dependencyOrder, dependents, initialSelection, pickSelection, referencedNames, requestValue, selectionText, type VariableModel } from './variables';
+import { ALL_VALUE, customOptions, interpolateDisplay, dependencyOrder, dependents, initialSelection, pickSelection, referencedNames, requestValue, selectionText, type VariableModel } from './variables';
 
 const v = (name: string, query = '', extra: Partial<VariableModel> = {}): VariableModel => ({ name, type: 'query', query, ...extra });
 
@@ -65,5 +65,11 @@ describe('selection', () => {
   it('describes the selection', () => {
     expect(selectionText(['a', 'b'], options)).toBe('A + B');
     expect(selectionText([ALL_VALUE], options)).toBe('All');
+  });
+});
+
+describe('interpolateDisplay', () => {
+  it('fills references for titles and leaves unknown ones', () => {
+    expect(interpolateDisplay('CPU $instance (${job}) [[x]] $nope', { instance: ['a', 'b'], job: 'node', x: '1' })).toBe('CPU a, b (node) 1 $nope');
   });
 });

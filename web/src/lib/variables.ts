@@ -142,3 +142,16 @@ export function selectionText(selection: readonly string[], options: readonly Va
   if (selection.length === 0) return 'None';
   return selection.map((s) => options.find((o) => o.value === s)?.text ?? s).join(' + ');
 }
+
+/**
+ * Fills variable references in display text (panel and row titles). Queries are interpolated by the
+ * server; this is only for what the user reads, so multi-values join with ", " and unknown names stay.
+ */
+export function interpolateDisplay(text: string, values: Record<string, string | string[]>): string {
+  if (!text.includes('$') && !text.includes('[[')) return text;
+  return text.replace(REFERENCE, (whole, a?: string, b?: string, c?: string) => {
+    const value = values[a ?? b ?? c ?? ''];
+    if (value === undefined) return whole;
+    return Array.isArray(value) ? value.join(', ') : value;
+  });
+}

@@ -75,12 +75,14 @@ function DashboardView({ response }: { response: DashboardResponse }) {
   const variables = useVariables(models, url.variables, raw);
 
   // Write every variable's resolved selection into the URL, as Grafana does, so the link is complete.
+  // Only a resolution of the URL as it is now may write: an older one would undo the user's change.
+  const urlVariablesKey = JSON.stringify(url.variables);
   useEffect(() => {
-    if (!variables.ready) return;
+    if (!variables.ready || variables.resolvedFrom !== urlVariablesKey) return;
     const missing = variables.states.filter((s) => JSON.stringify(url.variables[s.model.name] ?? []) !== JSON.stringify(s.selection));
     if (missing.length === 0) return;
     navigate((s) => updateUrlState(s, { variables: Object.fromEntries(missing.map((m) => [m.model.name, m.selection])) }), true);
-  }, [variables, url.variables, navigate]);
+  }, [variables, url.variables, urlVariablesKey, navigate]);
 
   // Auto-refresh.
   useEffect(() => {
