@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignSeries, displayName, formatLabels, frameToTable, framesToSeries, lastValue, reduce, type DataFrame } from './frames';
+import { alignSeries, displayName, formatLabels, frameToTable, framesToSeries, lastValue, reduce, stackColumns, type DataFrame } from './frames';
 
 const frame = (fields: DataFrame['schema'], values: unknown[][]): DataFrame => ({ schema: fields, data: { values } });
 
@@ -54,5 +54,26 @@ describe('display name templates and reducers', () => {
     expect(reduce([1, 5, 3], 'min')).toBe(1);
     expect(reduce([1, 5, 3], 'sum')).toBe(9);
     expect(reduce([], 'mean')).toBeNull();
+  });
+});
+
+describe('stackColumns', () => {
+  it('sums columns of the same group and leaves others alone', () => {
+    const { stacked, below } = stackColumns(
+      [
+        [1, 2, null],
+        [10, null, 30],
+        [100, 200, 300],
+        [5, 5, 5],
+      ],
+      ['A', 'A', 'A', undefined],
+    );
+    expect(stacked).toEqual([
+      [1, 2, null],
+      [11, null, 30],
+      [111, 202, 330],
+      [5, 5, 5],
+    ]);
+    expect(below).toEqual([-1, 0, 1, -1]);
   });
 });

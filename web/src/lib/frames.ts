@@ -178,3 +178,33 @@ export function reduce(values: readonly (number | null)[], reducer: string = 'la
       return lastValue(values);
   }
 }
+
+/**
+ * Stacks columns (Grafana's `stacking.mode: normal`): each value becomes the sum of itself and the
+ * values of the earlier columns in the same group at that point; null stays null (a gap) and adds 0.
+ * Returns the stacked columns and, for each, the index of the column it sits on (-1 at the bottom).
+ */
+export function stackColumns(columns: readonly (number | null)[][], groups: readonly (string | undefined)[]): { stacked: (number | null)[][]; below: number[] } {
+  const lastInGroup = new Map<string, number>();
+  const stacked: (number | null)[][] = [];
+  const below: number[] = [];
+  columns.forEach((column, i) => {
+    const group = groups[i];
+    const base = group === undefined ? -1 : (lastInGroup.get(group) ?? -1);
+    below.push(base);
+    stacked.push(
+      column.map((v, j) => {
+        if (v === null) return null;
+        let sum = v;
+        // Walk down the stack so a gap in the column below does not drop what lies under it.
+        for (let b = base; b >= 0; b = below[b]) {
+          const under = columns[b][j];
+          if (under !== null) sum += under;
+        }
+        return sum;
+      }),
+    );
+    if (group !== undefined) lastInGroup.set(group, i);
+  });
+  return { stacked, below };
+}

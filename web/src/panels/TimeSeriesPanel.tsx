@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { alignSeries, reduce, type Series } from '../lib/frames';
+import { alignSeries, reduce, stackColumns, type Series } from '../lib/frames';
 import { thresholdColor, thresholdLevels } from '../lib/thresholds';
 import { formatValueText } from '../lib/units';
 import { useTheme } from '../app/theme';
@@ -18,6 +18,7 @@ interface Custom {
   lineInterpolation?: 'linear' | 'smooth' | 'stepBefore' | 'stepAfter';
   spanNulls?: boolean | number;
   thresholdsStyle?: { mode?: string };
+  stacking?: { mode?: 'none' | 'normal' | 'percent'; group?: string };
 }
 
 interface LegendOptions {
@@ -35,6 +36,7 @@ function customOf(panel: PropsPanel): Custom {
     lineWidth: typeof panel.linewidth === 'number' ? panel.linewidth : 1,
     fillOpacity: typeof panel.fill === 'number' ? panel.fill * 10 : 10,
     showPoints: panel.points ? 'always' : 'never',
+    stacking: panel.stack ? { mode: 'normal', group: 'A' } : undefined,
     spanNulls: panel.nullPointMode === 'connected',
     lineInterpolation: panel.steppedLine ? 'stepAfter' : 'linear',
   };
@@ -50,6 +52,9 @@ function seriesColorFor(s: Series, index: number, opts: DisplayOptions): string 
   }
   return seriesColor(index);
 }
+
+const CALC_NAMES: Record<string, string> = { lastNotNull: 'Last *', last: 'Last', mean: 'Mean', max: 'Max', min: 'Min', sum: 'Total', firstNotNull: 'First *', first: 'First', count: 'Count', range: 'Range', delta: 'Delta' };
+const calcName = (calc: string) => CALC_NAMES[calc] ?? calc;
 
 function pathsFor(custom: Custom): uPlot.Series.PathBuilder | undefined {
   if (custom.drawStyle === 'bars') return uPlot.paths.bars!({ size: [0.8, 64] });
@@ -70,7 +75,8 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   const showLegend = legend.showLegend !== false && legend.displayMode !== 'hidden' && (panel.legend as { show?: boolean } | undefined)?.show !== false;
   const series = data.series;
   const colors = useMemo(() => series.map((s, i) => seriesColorFor(s, i, opts)), [series, opts.colorMode, opts.fixedColor, opts.thresholds]); // eslint-disable-line react-hooks/exhaustive-deps
-  const legendHeight = showLegend ? Math.min(height * 0.3, 4 + Math.ceil(series.length / Math.max(1, Math.floor(width / 180))) * 18) : 0;
+  const legendRows = legend.displayMode === 'table' ? series.length + 1 : Math.ceil(series.length / Math.max(1, Math.floor(width / 220)));
+  const legendHeight = showLegend ? Math.min(height * 0.35, 6 + legendRows * 20) : 0;
   const chartHeight = Math.max(40, height - legendHeight);
 
   // The chart is rebuilt when the data or its look changes, and resized in place otherwise.
@@ -82,6 +88,10 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
     const el = chartRef.current;
     if (!el || series.length === 0) return;
     const aligned = alignSeries(series);
+    // Stacked series are drawn at their running totals; a band per pair fills only the space between them.
+    const stackMode = custom.stacking?.mode === 'normal' ? custom.stacking.group ?? 'A' : undefined;
+    const { stacked, below } = stackColumns(aligned.columns, aligned.columns.map(() => stackMode));
+    const bands = stackMode ? below.map((b, i) => (b >= 0 ? { series: [i + 1, b + 1] as [number, number] } : undefined)).filter((b) => b !== undefined) : undefined;
     const axisColor = cssVar('--text-weak', '#888');
     const gridColor = cssVar('--grid-line', 'rgba(128,128,128,0.1)');
     const paths = pathsFor(custom);
@@ -95,6 +105,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
         ms: 1,
         tzDate,
         legend: { show: false },
+        bands,
         cursor: { drag: { x: true, y: false } },
         scales: {
           x: { time: true, range: () => [range.from, range.to] },
@@ -155,7 +166,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
           ],
         },
       },
-      [aligned.times, ...aligned.columns] as uPlot.AlignedData,
+      [aligned.times, ...stacked] as uPlot.AlignedData,
       el,
     );
     plotRef.current = plot;
@@ -184,7 +195,35 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   return (
     <div className="timeseries">
       <div className="timeseries-chart" ref={chartRef} />
-      {showLegend && (
+      {showLegend && legend.displayMode === 'table' ? (
+        <div className="legend legend-table" style={{ maxHeight: legendHeight }}>
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                {(legend.calcs ?? []).map((calc) => (
+                  <th key={calc}>{calcName(calc)}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {series.map((s, i) => (
+                <tr key={i} className={hidden.has(i) ? 'hidden' : undefined}>
+                  <td>
+                    <button type="button" className="legend-item" onClick={() => toggle(i)} aria-pressed={!hidden.has(i)}>
+                      <span className="legend-swatch" style={{ background: colors[i] }} />
+                      {s.name}
+                    </button>
+                  </td>
+                  {(legend.calcs ?? []).map((calc) => (
+                    <td key={calc}>{formatValueText(reduce(s.values, calc), opts.unit, opts.decimals)}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : showLegend ? (
         <div className="legend" style={{ maxHeight: legendHeight }}>
           {series.map((s, i) => (
             <button type="button" key={i} className={`legend-item${hidden.has(i) ? ' hidden' : ''}`} onClick={() => toggle(i)} aria-pressed={!hidden.has(i)}>
@@ -193,13 +232,13 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
               {(legend.calcs ?? []).map((calc) => (
                 <span key={calc} className="legend-calc">
                   {' '}
-                  {calc === 'lastNotNull' ? 'Last' : calc.charAt(0).toUpperCase() + calc.slice(1)}: {formatValueText(reduce(s.values, calc), opts.unit, opts.decimals)}
+                  {calcName(calc)}: {formatValueText(reduce(s.values, calc), opts.unit, opts.decimals)}
                 </span>
               ))}
             </button>
           ))}
         </div>
-      )}
+      ) : null}
     </div>
   );
 }
