@@ -41,7 +41,7 @@ export function LoginPage() {
       <div className="login-box">
         <h1 className="login-title">Pharos</h1>
         {offerChange ? (
-          <ChangeDefaultPassword oldPassword={password} onDone={() => navigate(redirect, { replace: true })} />
+          <ChangeDefaultPassword user={user} oldPassword={password} onDone={() => navigate(redirect, { replace: true })} />
         ) : (
           <form onSubmit={submit} className="form" aria-label="Sign in">
             <label>
@@ -67,7 +67,7 @@ export function LoginPage() {
   );
 }
 
-function ChangeDefaultPassword({ oldPassword, onDone }: { oldPassword: string; onDone: () => void }) {
+function ChangeDefaultPassword({ user, oldPassword, onDone }: { user: string; oldPassword: string; onDone: () => void }) {
   const [newPassword, setNewPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState<string>();
@@ -84,7 +84,8 @@ function ChangeDefaultPassword({ oldPassword, onDone }: { oldPassword: string; o
     try {
       await changePassword(oldPassword, newPassword, confirm);
       // Changing the password revokes every session, this one too: sign in again with the new one.
-      window.location.assign('/login');
+      await login(user, newPassword);
+      onDone();
     } catch (err) {
       setError(errorText(err));
       setBusy(false);
