@@ -16,6 +16,7 @@ interface Props {
   ready: boolean;
   timeZone: TimeZone;
   onZoom: (from: number, to: number) => void;
+  onView: (id: number) => void;
 }
 
 function useWidth(ref: React.RefObject<HTMLElement | null>): number {
@@ -32,7 +33,7 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   return width;
 }
 
-export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom }: Props) {
+export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView }: Props) {
   const containerRef = useRef<HTMLDivElement>(null);
   const width = useWidth(containerRef);
   const groups = useMemo(() => groupByRow(panels), [panels]);
@@ -68,7 +69,7 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom }: Props) {
               </div>
             ) : (
               <div key={item.key}>
-                <PanelFrame panel={item.panel} ctx={ctx} ready={ready} timeZone={timeZone} onZoom={onZoom} />
+                <PanelFrame panel={item.panel} ctx={ctx} ready={ready} timeZone={timeZone} onZoom={onZoom} onView={onView} />
               </div>
             ),
           )}

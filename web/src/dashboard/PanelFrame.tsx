@@ -12,6 +12,8 @@ interface Props {
   ready: boolean;
   timeZone: TimeZone;
   onZoom: (from: number, to: number) => void;
+  /** Opens the panel alone (Grafana's "View", `viewPanel=<id>` in the URL); absent when already viewing. */
+  onView?: (id: number) => void;
 }
 
 /** True once the element has come near the viewport; panels further down query only when scrolled to. */
@@ -43,7 +45,7 @@ function useSize(ref: React.RefObject<HTMLElement | null>): { width: number; hei
   return size;
 }
 
-export function PanelFrame({ panel, ctx, ready, timeZone, onZoom }: Props) {
+export function PanelFrame({ panel, ctx, ready, timeZone, onZoom, onView }: Props) {
   const frameRef = useRef<HTMLDivElement>(null);
   const bodyRef = useRef<HTMLDivElement>(null);
   const seen = useSeen(frameRef);
@@ -65,6 +67,11 @@ export function PanelFrame({ panel, ctx, ready, timeZone, onZoom }: Props) {
           <span className="panel-state-icon" aria-hidden="true">
             ⟳
           </span>
+        )}
+        {onView && (
+          <button type="button" className="panel-view-button" data-testid="panel-view" onClick={() => onView(panel.id)} aria-label={`View panel ${title}`} title="View (v)">
+            ⤢
+          </button>
         )}
       </header>
       <div className="panel-body" ref={bodyRef}>

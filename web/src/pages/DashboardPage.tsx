@@ -133,10 +133,13 @@ function DashboardView({ response }: { response: DashboardResponse }) {
       {url.kiosk !== true && <VariablesBar variables={variables.states} onChange={(name, values) => navigate((s) => updateUrlState(s, { variables: { [name]: values } }))} />}
       {viewed ? (
         <div className="view-panel" style={{ height: 'calc(100vh - 160px)' }}>
+          <button type="button" className="button ghost" data-testid="panel-view-close" onClick={() => navigate((s) => ({ ...s, viewPanel: undefined }))}>
+            ← Back to dashboard (Esc)
+          </button>
           <PanelFrame panel={viewed} ctx={ctx} ready={variables.ready} timeZone={timeZone} onZoom={onZoom} />
         </div>
       ) : (
-        <DashboardGrid panels={panels} ctx={ctx} ready={variables.ready} timeZone={timeZone} onZoom={onZoom} />
+        <DashboardGrid panels={panels} ctx={ctx} ready={variables.ready} timeZone={timeZone} onZoom={onZoom} onView={(id) => navigate((s) => ({ ...s, viewPanel: String(id) }))} />
       )}
     </div>
   );

@@ -53,6 +53,16 @@ function seriesColorFor(s: Series, index: number, opts: DisplayOptions): string 
   return seriesColor(index);
 }
 
+let measureContext: CanvasRenderingContext2D | null | undefined;
+
+/** Width in pixels of an axis label in uPlot's default axis font (12px system-ui). */
+function measureLabel(text: string): number {
+  measureContext ??= document.createElement('canvas').getContext('2d');
+  if (!measureContext) return text.length * 7;
+  measureContext.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+  return Math.ceil(measureContext.measureText(text).width);
+}
+
 const CALC_NAMES: Record<string, string> = { lastNotNull: 'Last *', last: 'Last', mean: 'Mean', max: 'Max', min: 'Min', sum: 'Total', firstNotNull: 'First *', first: 'First', count: 'Count', range: 'Range', delta: 'Delta' };
 const calcName = (calc: string) => CALC_NAMES[calc] ?? calc;
 
@@ -117,8 +127,8 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
             stroke: axisColor,
             grid: { stroke: gridColor, width: 1 },
             ticks: { stroke: gridColor },
-            // Wide enough for the longest label ("1.50 GiB"), measured roughly by character count.
-            size: (_u, values) => 16 + 7 * Math.max(3, ...(values ?? []).map((v) => String(v).length)),
+            // Wide enough for the longest label ("1.50 GiB"), measured with the axis font.
+            size: (_u, values) => 18 + Math.max(24, ...(values ?? []).map((v) => measureLabel(String(v)))),
             values: (_u, splits) => splits.map((v) => formatValueText(v, opts.unit, opts.decimals)),
           },
         ],
