@@ -127,7 +127,7 @@ function DashboardView({ response }: { response: DashboardResponse }) {
             {dashboard.title}
           </h1>
           <TimePicker range={raw} timeZone={timeZone} onChange={setRange} onZoomOut={onZoomOut} />
-          <RefreshPicker refresh={url.refresh} onRefresh={() => setTick((t) => t + 1)} onIntervalChange={(r) => navigate((s) => ({ ...s, refresh: r }))} />
+          <RefreshPicker refresh={refresh} onRefresh={() => setTick((t) => t + 1)} onIntervalChange={(r) => navigate((s) => ({ ...s, refresh: r }))} />
         </div>
       )}
       {url.kiosk !== true && <VariablesBar variables={variables.states} onChange={(name, values) => navigate((s) => updateUrlState(s, { variables: { [name]: values } }))} />}

@@ -5,6 +5,7 @@ import { alignSeries, reduce, stackColumns, type Series } from '../lib/frames';
 import { thresholdColor, thresholdLevels } from '../lib/thresholds';
 import { formatValueText } from '../lib/units';
 import { useTheme } from '../app/theme';
+import { formatDateTime } from '../lib/time';
 import { displayOptions, type DisplayOptions } from './fieldOptions';
 import { cssVar, seriesColor, withAlpha } from './palette';
 import type { PanelProps } from './types';
@@ -53,6 +54,49 @@ function seriesColorFor(s: Series, index: number, opts: DisplayOptions): string 
   return seriesColor(index);
 }
 
+interface TooltipProps {
+  series: Series[];
+  colors: string[];
+  hidden: ReadonlySet<number>;
+  idx: number;
+  left: number;
+  top: number;
+  width: number;
+  opts: DisplayOptions;
+  timeZone: PanelProps['timeZone'];
+  times: number[];
+}
+
+/** Every visible series' value at the hovered time (Grafana's tooltip "all" mode), beside the cursor. */
+function Tooltip({ series, colors, hidden, idx, left, top, width, opts, timeZone, times }: TooltipProps) {
+  const time = times[idx];
+  if (time === undefined) return null;
+  const rows = series
+    .map((s, i) => ({ name: s.name, color: colors[i], value: valueAt(s, time), i }))
+    .filter((r) => !hidden.has(r.i));
+  // Keep the box inside the panel: flip to the cursor's left on the right half.
+  const style = left > width / 2 ? { right: width - left + 12, top: top + 12 } : { left: left + 12, top: top + 12 };
+  return (
+    <div className="tooltip" role="tooltip" style={style}>
+      <div className="tooltip-time">{formatDateTime(time, timeZone)}</div>
+      {rows.slice(0, 20).map((r) => (
+        <div key={r.i} className="tooltip-row">
+          <span className="legend-swatch" style={{ background: r.color }} />
+          <span className="tooltip-name">{r.name}</span>
+          <span className="tooltip-value">{formatValueText(r.value, opts.unit, opts.decimals)}</span>
+        </div>
+      ))}
+      {rows.length > 20 && <div className="tooltip-more">and {rows.length - 20} more</div>}
+    </div>
+  );
+}
+
+/** A series' own value at a time (not the stacked total), null where it has no point. */
+function valueAt(s: Series, time: number): number | null {
+  const i = s.times.indexOf(time);
+  return i < 0 ? null : s.values[i];
+}
+
 let measureContext: CanvasRenderingContext2D | null | undefined;
 
 /** Width in pixels of an axis label in uPlot's default axis font (12px system-ui). */
@@ -79,12 +123,15 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   const plotRef = useRef<uPlot | null>(null);
   const [theme] = useTheme();
   const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
+  // The hovered point: its index in the data and where the cursor is, for the tooltip.
+  const [hover, setHover] = useState<{ idx: number; left: number; top: number }>();
   const opts = displayOptions(panel);
   const custom = customOf(panel);
   const legend = (panel.options?.legend ?? {}) as LegendOptions;
   const showLegend = legend.showLegend !== false && legend.displayMode !== 'hidden' && (panel.legend as { show?: boolean } | undefined)?.show !== false;
   const series = data.series;
   const colors = useMemo(() => series.map((s, i) => seriesColorFor(s, i, opts)), [series, opts.colorMode, opts.fixedColor, opts.thresholds]); // eslint-disable-line react-hooks/exhaustive-deps
+  const times = useMemo(() => alignSeries(series).times, [series]);
   const legendRows = legend.displayMode === 'table' ? series.length + 1 : Math.ceil(series.length / Math.max(1, Math.floor(width / 220)));
   const legendHeight = showLegend ? Math.min(height * 0.35, 6 + legendRows * 20) : 0;
   const chartHeight = Math.max(40, height - legendHeight);
@@ -146,6 +193,13 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
           })),
         ],
         hooks: {
+          setCursor: [
+            (u) => {
+              const { idx, left, top } = u.cursor;
+              // Cursor positions are relative to the plot area; the tooltip is placed in the chart box.
+              setHover(idx === null || idx === undefined || left === undefined || left < 0 ? undefined : { idx, left: left + u.over.offsetLeft, top: (top ?? 0) + u.over.offsetTop });
+            },
+          ],
           setSelect: [
             (u) => {
               if (u.select.width < 3) return;
@@ -204,7 +258,9 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
 
   return (
     <div className="timeseries">
-      <div className="timeseries-chart" ref={chartRef} />
+      <div className="timeseries-chart" ref={chartRef} onMouseLeave={() => setHover(undefined)}>
+        {hover && <Tooltip series={series} colors={colors} hidden={hidden} idx={hover.idx} left={hover.left} top={hover.top} width={width} opts={opts} timeZone={timeZone} times={times} />}
+      </div>
       {showLegend && legend.displayMode === 'table' ? (
         <div className="legend legend-table" style={{ maxHeight: legendHeight }}>
           <table>
