@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPanel, groupByRow, initiallyCollapsed, layoutItems } from './layout';
+import { findPanel, groupByRow, initiallyCollapsed, layoutItems, panelsFromLegacyRows } from './layout';
 import type { PanelModel } from './model';
 
 const p = (id: number, y: number, h = 4, extra: Partial<PanelModel> = {}): PanelModel => ({ id, type: 'timeseries', gridPos: { x: 0, y, w: 12, h }, ...extra });
@@ -66,5 +66,22 @@ describe('layoutItems', () => {
 describe('findPanel', () => {
   it('looks inside collapsed rows', () => {
     expect(findPanel([row(1, 0, true, [p(9, 1)])], 9)?.id).toBe(9);
+  });
+});
+
+describe('panelsFromLegacyRows', () => {
+  it('places spans on the 24-column grid and makes titled rows row panels', () => {
+    const panels = panelsFromLegacyRows([
+      { title: 'A', height: '300px', panels: [{ id: 1, type: 'graph', span: 6 }, { id: 2, type: 'graph', span: 6 }, { id: 3, type: 'singlestat', span: 4 }] },
+      { title: 'B', height: 150, collapse: true, panels: [{ id: 4, type: 'graph', span: 12 }] },
+    ]);
+    expect(panels.map((p) => [p.id, p.type, p.gridPos])).toEqual([
+      [5, 'row', { x: 0, y: 0, w: 24, h: 1 }],
+      [1, 'graph', { x: 0, y: 1, w: 12, h: 10 }],
+      [2, 'graph', { x: 12, y: 1, w: 12, h: 10 }],
+      [3, 'singlestat', { x: 0, y: 11, w: 8, h: 10 }],
+      [6, 'row', { x: 0, y: 21, w: 24, h: 1 }],
+    ]);
+    expect(panels[4].panels?.map((p) => p.gridPos)).toEqual([{ x: 0, y: 22, w: 24, h: 5 }]);
   });
 });

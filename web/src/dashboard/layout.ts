@@ -84,3 +84,53 @@ export function findPanel(panels: readonly PanelModel[], id: number): PanelModel
   }
   return undefined;
 }
+
+interface LegacyRow {
+  title?: string;
+  height?: number | string;
+  collapse?: boolean;
+  showTitle?: boolean;
+  panels?: PanelModel[];
+}
+
+/**
+ * Dashboards older than schema 16 keep panels inside `rows` with a `span` (of 12) and a row height in
+ * pixels. This places them on the 24-column grid as Grafana's migration does: width = span × 2,
+ * height = row height / 30 px, left to right, wrapping; a row with a shown title becomes a row panel.
+ */
+export function panelsFromLegacyRows(rows: readonly LegacyRow[]): PanelModel[] {
+  const out: PanelModel[] = [];
+  let y = 0;
+  let nextId = Math.max(0, ...rows.flatMap((r) => (r.panels ?? []).map((p) => p.id ?? 0))) + 1;
+  for (const row of rows) {
+    const heightPx = typeof row.height === 'number' ? row.height : parseInt(row.height ?? '250', 10) || 250;
+    const h = Math.max(1, Math.ceil(heightPx / 30));
+    const titled = row.showTitle || row.collapse || rows.length > 1;
+    const placed: PanelModel[] = [];
+    let x = 0;
+    let rowY = titled ? y + 1 : y;
+    let bottom = rowY;
+    for (const panel of row.panels ?? []) {
+      const span = typeof panel.span === 'number' ? panel.span : 12;
+      const w = Math.max(1, Math.min(24, Math.round(span * 2)));
+      if (x + w > 24) {
+        x = 0;
+        rowY = bottom;
+      }
+      const { span: _span, ...rest } = panel; // eslint-disable-line @typescript-eslint/no-unused-vars
+      placed.push({ ...rest, id: panel.id ?? nextId++, gridPos: { x, y: rowY, w, h } });
+      x += w;
+      bottom = Math.max(bottom, rowY + h);
+    }
+    if (titled) {
+      const rowPanel: PanelModel = { id: nextId++, type: 'row', title: row.title ?? '', collapsed: !!row.collapse, gridPos: { x: 0, y, w: 24, h: 1 }, panels: row.collapse ? placed : [] };
+      out.push(rowPanel);
+      if (!row.collapse) out.push(...placed);
+      y = row.collapse ? y + 1 : bottom;
+    } else {
+      out.push(...placed);
+      y = bottom;
+    }
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { getDashboard, type DashboardResponse } from '../api/dashboards';
 import { DashboardGrid } from '../dashboard/DashboardGrid';
-import { findPanel } from '../dashboard/layout';
+import { findPanel, panelsFromLegacyRows } from '../dashboard/layout';
 import type { PanelModel } from '../dashboard/model';
 import { PanelFrame } from '../dashboard/PanelFrame';
 import { RefreshPicker, TimePicker } from '../dashboard/TimePicker';
@@ -115,7 +115,7 @@ function DashboardView({ response }: { response: DashboardResponse }) {
     return () => document.removeEventListener('keydown', onKey);
   }, [navigate, onZoomOut, url.viewPanel]);
 
-  const panels = dashboard.panels ?? NO_PANELS;
+  const panels = useMemo(() => dashboard.panels ?? (dashboard.rows ? panelsFromLegacyRows(dashboard.rows) : NO_PANELS), [dashboard.panels, dashboard.rows]);
   const viewed = url.viewPanel ? findPanel(panels, Number(url.viewPanel)) : undefined;
 
   return (
