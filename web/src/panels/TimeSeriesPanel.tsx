@@ -7,6 +7,7 @@ import { formatValueText } from '../lib/units';
 import { useTheme } from '../app/theme';
 import { formatDateTime } from '../lib/time';
 import { displayOptions, type DisplayOptions } from './fieldOptions';
+import { seriesStyle, type Override } from './overrides';
 import { cssVar, seriesColor, withAlpha } from './palette';
 import type { PanelProps } from './types';
 
@@ -110,6 +111,11 @@ function measureLabel(text: string): number {
 const CALC_NAMES: Record<string, string> = { lastNotNull: 'Last *', last: 'Last', mean: 'Mean', max: 'Max', min: 'Min', sum: 'Total', firstNotNull: 'First *', first: 'First', count: 'Count', range: 'Range', delta: 'Delta' };
 const calcName = (calc: string) => CALC_NAMES[calc] ?? calc;
 
+function seriesFill(color: string, opacity: number, bars: boolean): string | undefined {
+  if (bars) return withAlpha(color, Math.max(opacity, 80) / 100);
+  return opacity > 0 ? withAlpha(color, opacity / 100) : undefined;
+}
+
 function pathsFor(custom: Custom): uPlot.Series.PathBuilder | undefined {
   if (custom.drawStyle === 'bars') return uPlot.paths.bars!({ size: [0.8, 64] });
   if (custom.lineInterpolation === 'stepAfter') return uPlot.paths.stepped!({ align: 1 });
@@ -129,9 +135,13 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   const custom = customOf(panel);
   const legend = (panel.options?.legend ?? {}) as LegendOptions;
   const showLegend = legend.showLegend !== false && legend.displayMode !== 'hidden' && (panel.legend as { show?: boolean } | undefined)?.show !== false;
-  const series = data.series;
-  const colors = useMemo(() => series.map((s, i) => seriesColorFor(s, i, opts)), [series, opts.colorMode, opts.fixedColor, opts.thresholds]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Overrides match on the name the series arrives with; a displayName override then renames it.
+  const overrides = panel.fieldConfig?.overrides as Override[] | undefined;
+  const styles = useMemo(() => data.series.map((s) => seriesStyle(overrides, s.name, s.refId)), [data.series, overrides]);
+  const series = useMemo(() => data.series.map((s, i) => (styles[i].displayName ? { ...s, name: styles[i].displayName! } : s)), [data.series, styles]);
+  const colors = useMemo(() => series.map((s, i) => styles[i].color ?? seriesColorFor(s, i, opts)), [series, styles, opts.colorMode, opts.fixedColor, opts.thresholds]); // eslint-disable-line react-hooks/exhaustive-deps
   const times = useMemo(() => alignSeries(series).times, [series]);
+  const hiddenFromTooltip = useMemo(() => new Set([...hidden, ...styles.flatMap((st, i) => (st.hideFromTooltip || st.hideFromViz ? [i] : []))]), [hidden, styles]);
   const legendRows = legend.displayMode === 'table' ? series.length + 1 : Math.ceil(series.length / Math.max(1, Math.floor(width / 220)));
   const legendHeight = showLegend ? Math.min(height * 0.35, 6 + legendRows * 20) : 0;
   const chartHeight = Math.max(40, height - legendHeight);
@@ -147,7 +157,10 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
     const aligned = alignSeries(series);
     // Stacked series are drawn at their running totals; a band per pair fills only the space between them.
     const stackMode = custom.stacking?.mode === 'normal' ? custom.stacking.group ?? 'A' : undefined;
-    const { stacked, below } = stackColumns(aligned.columns, aligned.columns.map(() => stackMode));
+    // negative-Y draws a series below the axis (transmit under receive); stacking can be changed per series.
+    const columns = aligned.columns.map((c, i) => (styles[i].negativeY ? c.map((v) => (v === null ? null : -v)) : c));
+    const groups = styles.map((st, i) => (st.stackGroup === undefined ? stackMode : st.stackGroup === false ? `alone-${i}` : (st.stackGroup ?? undefined)));
+    const { stacked, below } = stackColumns(columns, groups);
     const bands = stackMode ? below.map((b, i) => (b >= 0 ? { series: [i + 1, b + 1] as [number, number] } : undefined)).filter((b) => b !== undefined) : undefined;
     const axisColor = cssVar('--text-weak', '#888');
     const gridColor = cssVar('--grid-line', 'rgba(128,128,128,0.1)');
@@ -184,11 +197,12 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
           ...series.map((s, i) => ({
             label: s.name,
             stroke: colors[i],
-            width: custom.drawStyle === 'points' ? 0 : (custom.lineWidth ?? 1),
-            fill: fill > 0 || custom.drawStyle === 'bars' ? withAlpha(colors[i], (custom.drawStyle === 'bars' ? Math.max(fill, 80) : fill) / 100) : undefined,
+            width: custom.drawStyle === 'points' ? 0 : (styles[i].lineWidth ?? custom.lineWidth ?? 1),
+            fill: seriesFill(colors[i], styles[i].fillOpacity ?? fill, custom.drawStyle === 'bars'),
+            dash: styles[i].dash,
             paths,
             spanGaps: custom.spanNulls === true,
-            show: !hidden.has(i),
+            show: !hidden.has(i) && !styles[i].hideFromViz,
             points: { show: custom.drawStyle === 'points' || custom.showPoints === 'always', size: custom.pointSize ?? 5 },
           })),
         ],
@@ -240,7 +254,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
     };
     // Size changes are applied by the effect below without a rebuild.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [series, colors, theme, timeZone, range.from, range.to, panel]);
+  }, [series, styles, colors, theme, timeZone, range.from, range.to, panel]);
 
   useEffect(() => {
     plotRef.current?.setSize({ width: Math.max(10, width), height: chartHeight });
@@ -259,7 +273,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   return (
     <div className="timeseries">
       <div className="timeseries-chart" ref={chartRef} onMouseLeave={() => setHover(undefined)}>
-        {hover && <Tooltip series={series} colors={colors} hidden={hidden} idx={hover.idx} left={hover.left} top={hover.top} width={width} opts={opts} timeZone={timeZone} times={times} />}
+        {hover && <Tooltip series={series} colors={colors} hidden={hiddenFromTooltip} idx={hover.idx} left={hover.left} top={hover.top} width={width} opts={opts} timeZone={timeZone} times={times} />}
       </div>
       {showLegend && legend.displayMode === 'table' ? (
         <div className="legend legend-table" style={{ maxHeight: legendHeight }}>
@@ -273,7 +287,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
               </tr>
             </thead>
             <tbody>
-              {series.map((s, i) => (
+              {series.map((s, i) => styles[i].hideFromLegend ? null : (
                 <tr key={i} className={hidden.has(i) ? 'hidden' : undefined}>
                   <td>
                     <button type="button" className="legend-item" onClick={() => toggle(i)} aria-pressed={!hidden.has(i)}>
@@ -291,7 +305,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
         </div>
       ) : showLegend ? (
         <div className="legend" style={{ maxHeight: legendHeight }}>
-          {series.map((s, i) => (
+          {series.map((s, i) => styles[i].hideFromLegend ? null : (
             <button type="button" key={i} className={`legend-item${hidden.has(i) ? ' hidden' : ''}`} onClick={() => toggle(i)} aria-pressed={!hidden.has(i)}>
               <span className="legend-swatch" style={{ background: colors[i] }} />
               {s.name}
