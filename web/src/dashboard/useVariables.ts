@@ -5,7 +5,7 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { frontendSettings, variableOptions, type RequestVariables } from '../api/query';
-import { customOptions, dependencies, interpolateDisplay, dependencyOrder, initialSelection, pickSelection, queryText, requestValue, type VariableModel, type VariableOption } from '../lib/variables';
+import { ALL_VALUE, customOptions, dependencies, interpolateDisplay, dependencyOrder, initialSelection, pickSelection, queryText, requestValue, type VariableModel, type VariableOption } from '../lib/variables';
 
 export interface VariableState {
   model: VariableModel;
@@ -70,6 +70,11 @@ export function useVariables(models: readonly VariableModel[], fromUrl: Record<s
               break;
             }
             case 'query': {
+              // "Never" refresh: the options saved with the dashboard are the list, as in Grafana.
+              if (v.refresh === 0 && v.options && v.options.length > 0) {
+                options = v.options.map((o) => ({ text: String(o.text), value: String(o.value) })).filter((o) => o.value !== ALL_VALUE);
+                break;
+              }
               const deps = Object.fromEntries(dependencies(v, models).map((d) => [d, values[d]]));
               const request = { datasource: v.datasource, query: v.query ?? '', regex: v.regex || undefined, sort: v.sort, from: range.from, to: range.to, variables: deps };
               const key = JSON.stringify([v.name, request.datasource, request.query, request.regex, request.sort, deps, v.refresh === 2 ? rangeKey : '']);
