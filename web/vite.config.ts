@@ -14,6 +14,15 @@ const toPharos = (extra: ProxyOptions = {}): ProxyOptions => ({
   ...extra,
 });
 
+function proxyRoutes(): Record<string, ProxyOptions> {
+  return {
+    '/api': toPharos(),
+    // GET /login is the UI's own page; only the form's POST goes to Pharos.
+    '/login': toPharos({ bypass: (req) => (req.method === 'GET' ? req.url : undefined) }),
+    '/logout': toPharos(),
+  };
+}
+
 export default defineConfig({
   plugins: [react()],
   build: {
@@ -22,14 +31,9 @@ export default defineConfig({
     assetsDir: 'assets',
     sourcemap: false,
   },
-  server: {
-    proxy: {
-      '/api': toPharos(),
-      // GET /login is the UI's own page; only the form's POST goes to Pharos.
-      '/login': toPharos({ bypass: (req) => (req.method === 'GET' ? req.url : undefined) }),
-      '/logout': toPharos(),
-    },
-  },
+  server: { proxy: proxyRoutes() },
+  // `npm run preview` serves the production build the same way, for checking what ships.
+  preview: { proxy: proxyRoutes() },
   test: {
     include: ['src/**/*.test.ts'],
     environment: 'node',
