@@ -6,6 +6,7 @@ interface Props {
   timeZone: TimeZone;
   onChange: (range: RawTimeRange) => void;
   onZoomOut: () => void;
+  onTimeZoneChange: (timeZone: TimeZone) => void;
 }
 
 /** Shows an end for editing: relative text as is, absolute times as a readable date. */
@@ -30,7 +31,7 @@ function toUrlTime(text: string, timeZone: TimeZone, roundUp: boolean): string |
   return t === undefined ? undefined : String(t);
 }
 
-export function TimePicker({ range, timeZone, onChange, onZoomOut }: Props) {
+export function TimePicker({ range, timeZone, onChange, onZoomOut, onTimeZoneChange }: Props) {
   const [open, setOpen] = useState(false);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -98,6 +99,13 @@ export function TimePicker({ range, timeZone, onChange, onZoomOut }: Props) {
             <button type="submit" className="button primary" data-testid="time-apply">
               Apply time range
             </button>
+            <label>
+              Time zone
+              <select data-testid="time-zone" value={timeZone} onChange={(e) => onTimeZoneChange(e.target.value as TimeZone)}>
+                <option value="browser">Browser time</option>
+                <option value="utc">Coordinated Universal Time (UTC)</option>
+              </select>
+            </label>
           </form>
           <ul aria-label="Quick ranges">
             {QUICK_RANGES.map((q) => (

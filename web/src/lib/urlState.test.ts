@@ -28,6 +28,7 @@ describe('serializeUrlState', () => {
     const queries = [
       'orgId=1&from=now-6h&to=now&var-job=node&var-instance=a&var-instance=b&refresh=30s&viewPanel=4&kiosk',
       'from=1710000000000&to=1710003600000',
+      'from=now-1h&to=now&timezone=utc&var-a=1',
       'var-x=%24__all&kiosk=tv',
       'from=now%2Fd&to=now%2Fd&var-q=',
     ];

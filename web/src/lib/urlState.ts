@@ -8,6 +8,8 @@ export interface DashboardUrlState {
   variables: Record<string, string[]>;
   refresh?: string;
   viewPanel?: string;
+  /** `browser` or `utc` (Grafana's `timezone=`), overriding the dashboard's own. */
+  timezone?: string;
   /** Kiosk mode: `true` for plain `kiosk`, or its value (`tv`). */
   kiosk?: true | string;
   /** Parameters we do not interpret (orgId, timezone, ...), kept in order so links survive a round trip. */
@@ -30,6 +32,7 @@ export function parseUrlState(search: string | URLSearchParams): DashboardUrlSta
       case 'to':
       case 'refresh':
       case 'viewPanel':
+      case 'timezone':
         state[key] = value;
         break;
       case 'kiosk':
@@ -48,6 +51,7 @@ export function serializeUrlState(state: DashboardUrlState): string {
   for (const [k, v] of state.other) params.append(k, v);
   if (state.from !== undefined) params.set('from', state.from);
   if (state.to !== undefined) params.set('to', state.to);
+  if (state.timezone) params.set('timezone', state.timezone);
   for (const [name, values] of Object.entries(state.variables)) {
     for (const value of values) params.append(VAR_PREFIX + name, value);
   }

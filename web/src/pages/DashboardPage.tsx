@@ -46,7 +46,7 @@ function DashboardView({ response }: { response: DashboardResponse }) {
   const dashboard = response.dashboard;
   const [searchParams, setSearchParams] = useSearchParams();
   const url = useMemo(() => parseUrlState(searchParams), [searchParams]);
-  const timeZone: TimeZone = dashboard.timezone === 'utc' ? 'utc' : 'browser';
+  const timeZone: TimeZone = (url.timezone ?? dashboard.timezone) === 'utc' ? 'utc' : 'browser';
   const raw: RawTimeRange = { from: url.from ?? dashboard.time?.from ?? 'now-6h', to: url.to ?? dashboard.time?.to ?? 'now' };
   const refresh = url.refresh ?? (dashboard.refresh || undefined);
   const [tick, setTick] = useState(0);
@@ -126,7 +126,7 @@ function DashboardView({ response }: { response: DashboardResponse }) {
             {response.meta.folderTitle && <span className="folder-crumb">{response.meta.folderTitle} / </span>}
             {dashboard.title}
           </h1>
-          <TimePicker range={raw} timeZone={timeZone} onChange={setRange} onZoomOut={onZoomOut} />
+          <TimePicker range={raw} timeZone={timeZone} onChange={setRange} onZoomOut={onZoomOut} onTimeZoneChange={(tz) => navigate((s) => ({ ...s, timezone: tz }))} />
           <RefreshPicker refresh={refresh} onRefresh={() => setTick((t) => t + 1)} onIntervalChange={(r) => navigate((s) => ({ ...s, refresh: r }))} />
         </div>
       )}
