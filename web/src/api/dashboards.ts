@@ -36,3 +36,6 @@ export interface DashboardResponse {
 }
 
 export const getDashboard = (uid: string, signal?: AbortSignal) => requestJson<DashboardResponse>(`/api/dashboards/uid/${encodeURIComponent(uid)}`, { signal });
+
+export const starDashboard = (uid: string) => requestJson<unknown>(`/api/user/stars/dashboard/uid/${encodeURIComponent(uid)}`, { method: 'POST' });
+export const unstarDashboard = (uid: string) => requestJson<unknown>(`/api/user/stars/dashboard/uid/${encodeURIComponent(uid)}`, { method: 'DELETE' });

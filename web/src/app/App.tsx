@@ -4,6 +4,7 @@ import { SignedInLayout } from './Layout';
 import { LoginPage } from '../pages/LoginPage';
 import { BrowsePage } from '../pages/BrowsePage';
 import { NotFoundPage } from '../pages/NotFoundPage';
+import { ProfilePage } from '../pages/ProfilePage';
 
 // The dashboard view (with uPlot and the grid) is its own chunk, so login and browse load little.
 const DashboardPage = lazy(() => import('../pages/DashboardPage'));
@@ -18,6 +19,7 @@ export function App() {
             <Route index element={<Navigate to="/dashboards" replace />} />
             <Route path="/dashboards" element={<BrowsePage />} />
             <Route path="/d/:uid/:slug?" element={<DashboardPage />} />
+            <Route path="/profile" element={<ProfilePage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -50,6 +50,9 @@ function UserMenu({ login, name }: { login: string; name?: string }) {
       {open && (
         <div className="menu-list" role="menu">
           <div className="menu-header">Signed in as {login}</div>
+          <Link role="menuitem" to="/profile" data-testid="profile-link" onClick={() => setOpen(false)}>
+            Profile
+          </Link>
           {/* A full page load: the server revokes the session and redirects to /login. */}
           <a role="menuitem" href="/logout" data-testid="logout">
             Sign out

@@ -6,6 +6,7 @@ import { findPanel, panelsFromLegacyRows } from '../dashboard/layout';
 import type { PanelModel } from '../dashboard/model';
 import { PanelFrame } from '../dashboard/PanelFrame';
 import { RefreshPicker, TimePicker } from '../dashboard/TimePicker';
+import { StarButton } from '../dashboard/StarButton';
 import { useVariables } from '../dashboard/useVariables';
 import { VariablesBar } from '../dashboard/VariablesBar';
 import { parseDuration, resolveRange, zoomOut, type RawTimeRange, type TimeZone } from '../lib/time';
@@ -126,6 +127,7 @@ function DashboardView({ response }: { response: DashboardResponse }) {
             {response.meta.folderTitle && <span className="folder-crumb">{response.meta.folderTitle} / </span>}
             {dashboard.title}
           </h1>
+          <StarButton uid={dashboard.uid} initiallyStarred={!!response.meta.isStarred} />
           <TimePicker range={raw} timeZone={timeZone} onChange={setRange} onZoomOut={onZoomOut} onTimeZoneChange={(tz) => navigate((s) => ({ ...s, timezone: tz }))} />
           <RefreshPicker refresh={refresh} onRefresh={() => setTick((t) => t + 1)} onIntervalChange={(r) => navigate((s) => ({ ...s, refresh: r }))} />
         </div>
