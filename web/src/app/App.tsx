@@ -1,6 +1,7 @@
 import { lazy, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { SignedInLayout } from './Layout';
+import { ErrorBoundary } from './ErrorBoundary';
 import { LoginPage } from '../pages/LoginPage';
 import { BrowsePage } from '../pages/BrowsePage';
 import { NotFoundPage } from '../pages/NotFoundPage';
@@ -12,18 +13,32 @@ const DashboardPage = lazy(() => import('../pages/DashboardPage'));
 export function App() {
   return (
     <BrowserRouter>
-      <Suspense fallback={<div className="page-loading" aria-busy="true" />}>
-        <Routes>
-          <Route path="/login" element={<LoginPage />} />
-          <Route element={<SignedInLayout />}>
-            <Route index element={<Navigate to="/dashboards" replace />} />
-            <Route path="/dashboards" element={<BrowsePage />} />
-            <Route path="/d/:uid/:slug?" element={<DashboardPage />} />
-            <Route path="/profile" element={<ProfilePage />} />
-            <Route path="*" element={<NotFoundPage />} />
-          </Route>
-        </Routes>
-      </Suspense>
+      <ErrorBoundary fallback={(error) => <PageError error={error} />}>
+        <Suspense fallback={<div className="page-loading" aria-busy="true" />}>
+          <Routes>
+            <Route path="/login" element={<LoginPage />} />
+            <Route element={<SignedInLayout />}>
+              <Route index element={<Navigate to="/dashboards" replace />} />
+              <Route path="/dashboards" element={<BrowsePage />} />
+              <Route path="/d/:uid/:slug?" element={<DashboardPage />} />
+              <Route path="/profile" element={<ProfilePage />} />
+              <Route path="*" element={<NotFoundPage />} />
+            </Route>
+          </Routes>
+        </Suspense>
+      </ErrorBoundary>
     </BrowserRouter>
+  );
+}
+
+/** Shown when a page fails to render or its code cannot be loaded (assets replaced by a deploy). */
+function PageError({ error }: { error: Error }) {
+  return (
+    <div className="page-error" role="alert">
+      <p>Something went wrong: {error.message}</p>
+      <button type="button" className="button" onClick={() => window.location.reload()}>
+        Reload
+      </button>
+    </div>
   );
 }

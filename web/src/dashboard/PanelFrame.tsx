@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { TimeZone } from '../lib/time';
 import { interpolateDisplay } from '../lib/variables';
 import { panelPlugin } from '../panels/registry';
+import { ErrorBoundary } from '../app/ErrorBoundary';
 import type { PanelModel } from './model';
 import { usePanelData, type PanelQueryContext } from './usePanelData';
 
@@ -82,7 +83,15 @@ export function PanelFrame({ panel, ctx, ready, timeZone, onZoom, onView }: Prop
             {state.error}
           </div>
         ) : (queries ? state.data : { frames: [], series: [] }) && size.width > 0 ? (
-          <Component panel={panel} data={(queries ? state.data : undefined) ?? { frames: [], series: [] }} width={size.width} height={size.height} timeZone={timeZone} range={{ from: ctx.from, to: ctx.to }} onZoom={onZoom} />
+          <ErrorBoundary
+            fallback={(error) => (
+              <div className="panel-error" role="alert" data-testid="panel-error">
+                This panel could not be drawn: {error.message}
+              </div>
+            )}
+          >
+            <Component panel={panel} data={(queries ? state.data : undefined) ?? { frames: [], series: [] }} width={size.width} height={size.height} timeZone={timeZone} range={{ from: ctx.from, to: ctx.to }} onZoom={onZoom} />
+          </ErrorBoundary>
         ) : null}
       </div>
     </section>
