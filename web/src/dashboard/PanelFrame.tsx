@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { TimeZone } from '../lib/time';
 import { interpolateDisplay } from '../lib/variables';
 import { panelPlugin } from '../panels/registry';
@@ -46,7 +46,9 @@ function useSize(ref: React.RefObject<HTMLElement | null>): { width: number; hei
   return size;
 }
 
-export function PanelFrame({ panel, ctx, ready, timeZone, onZoom, onView }: Props) {
+export function PanelFrame({ panel, ctx: dashboardCtx, ready, timeZone, onZoom, onView }: Props) {
+  // A repeated copy queries with its own value of the repeat variable.
+  const ctx = useMemo(() => (panel.scopedVars ? { ...dashboardCtx, variables: { ...dashboardCtx.variables, ...panel.scopedVars } } : dashboardCtx), [dashboardCtx, panel.scopedVars]);
   const frameRef = useRef<HTMLDivElement>(null);
   const bodyRef = useRef<HTMLDivElement>(null);
   const seen = useSeen(frameRef);

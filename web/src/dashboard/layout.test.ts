@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPanel, groupByRow, initiallyCollapsed, layoutItems, panelsFromLegacyRows } from './layout';
+import { expandRepeats, findPanel, groupByRow, initiallyCollapsed, layoutItems, panelsFromLegacyRows } from './layout';
 import type { PanelModel } from './model';
 
 const p = (id: number, y: number, h = 4, extra: Partial<PanelModel> = {}): PanelModel => ({ id, type: 'timeseries', gridPos: { x: 0, y, w: 12, h }, ...extra });
@@ -83,5 +83,25 @@ describe('panelsFromLegacyRows', () => {
       [6, 'row', { x: 0, y: 21, w: 24, h: 1 }],
     ]);
     expect(panels[4].panels?.map((p) => p.gridPos)).toEqual([{ x: 0, y: 22, w: 24, h: 5 }]);
+  });
+});
+
+describe('expandRepeats', () => {
+  it('copies a panel per value side by side and moves what is below', () => {
+    const panels = expandRepeats([{ ...p(1, 0, 4), repeat: 'host', maxPerRow: 2 }, p(2, 4)], (n) => (n === 'host' ? ['a', 'b', 'c'] : undefined));
+    expect(panels.map((x) => [x.id, x.gridPos, x.scopedVars])).toEqual([
+      [1, { x: 0, y: 0, w: 12, h: 4 }, { host: 'a' }],
+      [1001, { x: 12, y: 0, w: 12, h: 4 }, { host: 'b' }],
+      [1002, { x: 0, y: 4, w: 12, h: 4 }, { host: 'c' }],
+      [2, { x: 0, y: 8, w: 12, h: 4 }, undefined],
+    ]);
+  });
+  it('stacks vertical repeats and leaves panels without values alone', () => {
+    const panels = expandRepeats([{ ...p(1, 0, 3), repeat: 'x', repeatDirection: 'v' }, { ...p(5, 3), repeat: 'none' }], (n) => (n === 'x' ? ['1', '2'] : []));
+    expect(panels.map((x) => [x.id, x.gridPos?.y])).toEqual([
+      [1, 0],
+      [1001, 3],
+      [5, 6],
+    ]);
   });
 });

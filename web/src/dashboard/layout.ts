@@ -134,3 +134,39 @@ export function panelsFromLegacyRows(rows: readonly LegacyRow[]): PanelModel[] {
   }
   return out;
 }
+
+/**
+ * Panel repeats (`repeat: "<variable>"`): one copy of the panel per selected value, each with that
+ * value in `scopedVars`. Horizontal copies share the panel's row (at most `maxPerRow`, default 4, a
+ * row); vertical ones stack. Panels below move down by the height the copies add.
+ */
+export function expandRepeats(panels: readonly PanelModel[], valuesOf: (name: string) => string[] | undefined): PanelModel[] {
+  let out = [...panels];
+  for (const panel of panels) {
+    if (panel.type === 'row' && panel.collapsed && panel.panels) {
+      const inner = expandRepeats(panel.panels, valuesOf);
+      out = out.map((p) => (p === panel ? { ...panel, panels: inner } : p));
+      continue;
+    }
+    const name = typeof panel.repeat === 'string' ? panel.repeat : undefined;
+    const values = name ? valuesOf(name) : undefined;
+    if (!name || !values || values.length === 0) continue;
+    const pos = { ...DEFAULT_POS, ...(panel.gridPos ?? {}) };
+    const vertical = panel.repeatDirection === 'v';
+    const perRow = vertical ? 1 : Math.max(1, Math.min(values.length, typeof panel.maxPerRow === 'number' ? panel.maxPerRow : 4));
+    const w = vertical ? pos.w : Math.max(1, Math.floor(24 / perRow));
+    const copies = values.map((value, j) => ({
+      ...panel,
+      id: j === 0 ? panel.id : panel.id * 1000 + j,
+      scopedVars: { [name]: value },
+      gridPos: { x: vertical ? pos.x : (j % perRow) * w, y: pos.y + Math.floor(j / perRow) * pos.h, w, h: pos.h },
+    }));
+    const added = (Math.ceil(values.length / perRow) - 1) * pos.h;
+    out = out.flatMap((p) => {
+      if (p === panel) return copies;
+      const py = p.gridPos?.y ?? 0;
+      return added > 0 && py > pos.y && p.gridPos ? [{ ...p, gridPos: { ...p.gridPos, y: py + added } }] : [p];
+    });
+  }
+  return out;
+}

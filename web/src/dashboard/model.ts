@@ -38,6 +38,12 @@ export interface PanelModel {
   collapsed?: boolean;
   interval?: string;
   maxDataPoints?: number;
+  /** Repeat the panel for each value of this variable. */
+  repeat?: string;
+  repeatDirection?: 'h' | 'v';
+  maxPerRow?: number;
+  /** Set on a repeated copy: the variable value it shows. */
+  scopedVars?: Record<string, string>;
   transparent?: boolean;
   // Legacy (graph, singlestat) fields.
   format?: string;

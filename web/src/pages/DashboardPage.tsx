@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { getDashboard, type DashboardResponse } from '../api/dashboards';
 import { DashboardGrid } from '../dashboard/DashboardGrid';
-import { findPanel, panelsFromLegacyRows } from '../dashboard/layout';
+import { expandRepeats, findPanel, panelsFromLegacyRows } from '../dashboard/layout';
+import { ALL_VALUE } from '../lib/variables';
 import type { PanelModel } from '../dashboard/model';
 import { PanelFrame } from '../dashboard/PanelFrame';
 import { RefreshPicker, TimePicker } from '../dashboard/TimePicker';
@@ -116,7 +117,16 @@ function DashboardView({ response }: { response: DashboardResponse }) {
     return () => document.removeEventListener('keydown', onKey);
   }, [navigate, onZoomOut, url.viewPanel]);
 
-  const panels = useMemo(() => dashboard.panels ?? (dashboard.rows ? panelsFromLegacyRows(dashboard.rows) : NO_PANELS), [dashboard.panels, dashboard.rows]);
+  const savedPanels = useMemo(() => dashboard.panels ?? (dashboard.rows ? panelsFromLegacyRows(dashboard.rows) : NO_PANELS), [dashboard.panels, dashboard.rows]);
+  // Repeated panels need the variables' values, so they appear once those are resolved.
+  const panels = useMemo(() => {
+    const byName = new Map(variables.states.map((st) => [st.model.name, st]));
+    return expandRepeats(savedPanels, (name) => {
+      const st = byName.get(name);
+      if (!st) return undefined;
+      return st.selection.includes(ALL_VALUE) ? st.options.map((o) => o.value) : st.selection;
+    });
+  }, [savedPanels, variables.states]);
   const viewed = url.viewPanel ? findPanel(panels, Number(url.viewPanel)) : undefined;
 
   return (
