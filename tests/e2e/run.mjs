@@ -8,9 +8,7 @@
 // pharos-demo), then runs each scenario in one browser context. Every console error and uncaught
 // page exception is recorded and fails the run. A screenshot of each scenario's page is written to
 // the folder printed at the start (PHAROS_E2E_SCREENSHOTS overrides it). One "ok"/"FAIL" line per
-// scenario, then "e2e (chromium): N passed, M failed, K pending"; exit status 1 when anything failed.
-// "Pending" is a scenario whose page the UI does not have yet (its test ids never appear, and the
-// browser reported no error): named in the output, it becomes a pass or a failure once the UI has it.
+// scenario, then "e2e (chromium): N passed, M failed"; exit status 1 when anything failed.
 //
 // Environment: PHAROS_BIN (the server binary), CHROMIUM (default /usr/bin/chromium),
 // PHAROS_E2E_SCREENSHOTS (screenshot folder), PHAROS_E2E_ONLY (run scenarios whose name contains it).
@@ -162,10 +160,6 @@ class ScenarioError extends Error {}
 function fail(message) {
   throw new ScenarioError(message);
 }
-/** The UI does not have the feature the scenario needs yet (its test id never appears). Reported as
- * "pending" by name; it turns into a failure by itself once the feature exists and misbehaves. */
-class PendingError extends Error {}
-
 /**
  * Waits until every panel that is visible in the viewport has `data-panel-state` "done" (and, for a
  * time series, pixels painted on its canvas); fails at once when any is "error", or when some are
@@ -175,8 +169,8 @@ async function waitForVisiblePanels(page) {
   const view = `${byTestId('dashboard')}, ${byTestId('panel')}`;
   const found = await page.waitForSelector(view, { timeout: PANEL_TIMEOUT_MS }).catch(() => null);
   if (!found) {
-    throw new PendingError(
-      `the dashboard view is not in the UI yet: neither [data-testid="dashboard"] nor [data-testid="panel"] on ${page.url()} within ${PANEL_TIMEOUT_MS / 1000} s`,
+    fail(
+      `no dashboard view: neither [data-testid="dashboard"] nor [data-testid="panel"] on ${page.url()} within ${PANEL_TIMEOUT_MS / 1000} s`,
     );
   }
   await page
@@ -347,7 +341,6 @@ async function main() {
   let browser;
   let passed = 0;
   let failed = 0;
-  const pending = [];
   let keepWorkDir = false;
   try {
     if (!fs.existsSync(chromiumBin)) {
@@ -376,12 +369,10 @@ async function main() {
       const t0 = Date.now();
       const seen = problems.length;
       let error = null;
-      let pendingReason = null;
       try {
         await scenario.run({ page, base: server.url });
       } catch (e) {
-        if (e instanceof PendingError) pendingReason = e.message;
-        else error = e instanceof ScenarioError ? e.message : String(e?.stack || e);
+        error = e instanceof ScenarioError ? e.message : String(e?.stack || e);
       }
       // Let pending paints land (uPlot draws on an animation frame) before the screenshot.
       await page
@@ -400,9 +391,6 @@ async function main() {
         failed += 1;
         keepWorkDir = true;
         console.log(`FAIL ${scenario.name} (${secs} s): ${error}`);
-      } else if (pendingReason) {
-        pending.push(scenario.name);
-        console.log(`PENDING ${scenario.name} (${secs} s): ${pendingReason}`);
       } else {
         passed += 1;
         console.log(`ok   ${scenario.name} (${secs} s)`);
@@ -431,9 +419,8 @@ async function main() {
     fs.rmSync(workDir, { recursive: true, force: true });
   }
   console.log(`e2e: screenshots in ${shotsDir}`);
-  for (const name of pending) console.log(`e2e: pending (the UI lacks what it needs yet): ${name}`);
   console.log(
-    `e2e (chromium): ${passed} passed, ${failed} failed, ${pending.length} pending in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `e2e (chromium): ${passed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   process.exitCode = failed ? 1 : 0;
 }
