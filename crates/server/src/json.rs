@@ -129,18 +129,21 @@ pub struct EncodedBody {
     pub gzip: Bytes,
 }
 
+/// `data` gzipped at `level` (`Compression::fast()` for answers made per request,
+/// `Compression::best()` for content compressed once). Writing to memory cannot fail; `None` is
+/// there for the type's sake.
+pub fn gzip(data: &[u8], level: flate2::Compression) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 6), level);
+    encoder.write_all(data).and_then(|_| encoder.finish()).ok()
+}
+
 impl EncodedBody {
     pub fn new(json: Bytes) -> EncodedBody {
-        use std::io::Write;
-        let mut encoder = flate2::write::GzEncoder::new(
-            Vec::with_capacity(json.len() / 8),
-            flate2::Compression::fast(),
-        );
-        let gzip = match encoder.write_all(&json).and_then(|_| encoder.finish()) {
-            Ok(bytes) => Bytes::from(bytes),
-            // Writing to a Vec cannot fail; an empty gzip body is never sent (see `respond`).
-            Err(_) => Bytes::new(),
-        };
+        // An empty gzip body is never sent (see `respond`).
+        let gzip = gzip(&json, flate2::Compression::fast())
+            .map(Bytes::from)
+            .unwrap_or_default();
         EncodedBody { json, gzip }
     }
 

@@ -10,7 +10,6 @@
 //! * Without a built UI, `/` answers a plain page that says how to build it.
 
 use std::borrow::Cow;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -197,12 +196,7 @@ impl WebUi {
         let ui = self.clone();
         tokio::task::spawn_blocking(move || {
             ui.gzipped.get_with(file.hash, || {
-                let mut encoder = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(file.body.len() / 3),
-                    flate2::Compression::best(),
-                );
-                let gzip = encoder.write_all(&file.body).and_then(|_| encoder.finish());
-                gzip.ok()
+                crate::json::gzip(&file.body, flate2::Compression::best())
                     .filter(|g| g.len() < file.body.len())
                     .map(Bytes::from)
             })

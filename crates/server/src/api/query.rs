@@ -242,12 +242,7 @@ fn encode(status: StatusCode, body: Vec<u8>, headers: &HeaderMap, cache: &'stati
         HeaderValue::from_static(cache),
     );
     if body.len() > 8 * 1024 && accepts_gzip(headers) {
-        use std::io::Write;
-        let mut encoder = flate2::write::GzEncoder::new(
-            Vec::with_capacity(body.len() / 6),
-            flate2::Compression::fast(),
-        );
-        if let Ok(gzip) = encoder.write_all(&body).and_then(|_| encoder.finish()) {
+        if let Some(gzip) = crate::json::gzip(&body, flate2::Compression::fast()) {
             return (
                 status,
                 [
