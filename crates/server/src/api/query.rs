@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use pharos_datasource::{CacheOutcome, DataSource, QueryError, QueryItem, QueryOutcome};
+use pharos_store::now_ms;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -58,10 +59,6 @@ fn time_text(v: &Option<Value>, default: &str) -> Result<String, ApiError> {
             "from/to must be a string such as \"now-6h\" or epoch milliseconds, got {other}"
         ))),
     }
-}
-
-pub fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
 }
 
 /// One query after its datasource has been resolved.
