@@ -16,3 +16,12 @@ export const login = (user: string, password: string) => requestJson<{ message?:
 
 export const changePassword = (oldPassword: string, newPassword: string, confirmNew: string) =>
   requestJson<{ message?: string }>('/api/user/password', { method: 'PUT', body: { oldPassword, newPassword, confirmNew } });
+
+export interface UserOrg {
+  orgId: number;
+  name: string;
+  role: 'Admin' | 'Editor' | 'Viewer' | 'None' | string;
+}
+
+/** The caller's orgs with its role in each: how the UI knows whether to offer admin pages. */
+export const getUserOrgs = (signal?: AbortSignal) => requestJson<UserOrg[]>('/api/user/orgs', { signal });

@@ -9,6 +9,11 @@ import { ProfilePage } from '../pages/ProfilePage';
 
 // The dashboard view (with uPlot and the grid) is its own chunk, so login and browse load little.
 const DashboardPage = lazy(() => import('../pages/DashboardPage'));
+// The datasource pages, likewise: one chunk for the three routes, loaded only by admins who go there.
+const datasourcePages = () => import('../pages/datasources');
+const DatasourceListPage = lazy(() => datasourcePages().then((m) => ({ default: m.DatasourceListPage })));
+const NewDatasourcePage = lazy(() => datasourcePages().then((m) => ({ default: m.NewDatasourcePage })));
+const EditDatasourcePage = lazy(() => datasourcePages().then((m) => ({ default: m.EditDatasourcePage })));
 
 export function App() {
   return (
@@ -22,6 +27,9 @@ export function App() {
               <Route path="/dashboards" element={<BrowsePage />} />
               <Route path="/d/:uid/:slug?" element={<DashboardPage />} />
               <Route path="/profile" element={<ProfilePage />} />
+              <Route path="/connections/datasources" element={<DatasourceListPage />} />
+              <Route path="/connections/datasources/new" element={<NewDatasourcePage />} />
+              <Route path="/connections/datasources/edit/:uid" element={<EditDatasourcePage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>

@@ -1,11 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
+import { useOrgRole } from './orgRole';
 import { useSession } from './session';
 import { useTheme } from './theme';
 
 export function TopBar() {
   const user = useSession();
   const [theme, toggleTheme] = useTheme();
+  // Datasources are managed by org admins only; others would just meet the server's 403.
+  const isAdmin = useOrgRole() === 'Admin';
   return (
     <header className="top-bar">
       <Link to="/" className="brand">
@@ -16,6 +19,7 @@ export function TopBar() {
         <Link to="/dashboards" aria-label="Search dashboards" className="search-link">
           Search
         </Link>
+        {isAdmin && <Link to="/connections/datasources">Data sources</Link>}
       </nav>
       <div className="top-bar-end">
         <button type="button" className="button ghost" data-testid="theme-toggle" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
