@@ -1,60 +1,12 @@
 //! The store's rules, run against SQLite and PostgreSQL alike.
 
+mod common;
+
 use pharos_store::*;
 use serde_json::json;
-use std::time::Duration;
-
-async fn sqlite_store() -> (Store, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "pharos-store-test-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    (
-        open(&format!("sqlite://{}/pharos.db", dir.display())).await,
-        dir,
-    )
-}
-
-/// A store on a fresh PostgreSQL database, the admin store that made it, and its name.
-async fn postgres_store() -> (Store, Store, String) {
-    let name = format!("pharos_store_test_{}", rand_suffix());
-    let admin = std::env::var("PHAROS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let admin_store = open_raw(&format!("{admin}/postgres")).await;
-    admin_store
-        .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
-        .await;
-    (open(&format!("{admin}/{name}")).await, admin_store, name)
-}
-
-fn rand_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-async fn open_raw(url: &str) -> Store {
-    Store::connect(&StoreOptions {
-        url: url.into(),
-        max_connections: 4,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap()
-}
 
 async fn open(url: &str) -> Store {
-    let store = open_raw(url).await;
+    let store = common::connect(url, 4).await;
     let report = store.migrate().await.unwrap();
     assert!(!report.applied.is_empty());
     assert_eq!(store.migrate().await.unwrap().applied, Vec::<i64>::new());
@@ -177,18 +129,18 @@ async fn rules(store: Store) {
 
 #[tokio::test]
 async fn rules_on_sqlite() {
-    let (store, dir) = sqlite_store().await;
+    let (url, scratch) = common::scratch(false, "store").await;
+    let store = open(&url).await;
     rules(store.clone()).await;
     store.close().await;
-    std::fs::remove_dir_all(dir).unwrap();
+    scratch.remove().await;
 }
 
 #[tokio::test]
 async fn rules_on_postgres() {
-    let (store, admin, name) = postgres_store().await;
+    let (url, scratch) = common::scratch(true, "store").await;
+    let store = open(&url).await;
     rules(store.clone()).await;
     store.close().await;
-    admin
-        .execute_raw_for_tests(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await;
+    scratch.remove().await;
 }

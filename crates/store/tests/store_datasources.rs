@@ -2,84 +2,25 @@
 //! seeding an empty org, the secret-key check), run against SQLite and PostgreSQL alike.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+
+mod common;
 
 use pharos_store::*;
 
-fn suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 async fn open(url: &str) -> Store {
-    let store = Store::connect(&StoreOptions {
-        url: url.into(),
-        max_connections: 8,
-        acquire_timeout: Duration::from_secs(5),
-    })
-    .await
-    .unwrap();
+    let store = common::connect(url, 8).await;
     store.migrate().await.unwrap();
     store
 }
 
-/// A fresh store of each backend, and a clean-up for it.
-enum Fresh {
-    Sqlite(std::path::PathBuf),
-    Postgres(Store, String),
+async fn fresh(postgres: bool) -> (Store, common::Scratch) {
+    let (url, scratch) = common::scratch(postgres, "ds").await;
+    (open(&url).await, scratch)
 }
 
-async fn fresh(postgres: bool) -> (Store, Fresh) {
-    if postgres {
-        let name = format!("pharos_ds_test_{}", suffix());
-        let server = std::env::var("PHAROS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let admin = Store::connect(&StoreOptions {
-            url: format!("{server}/postgres"),
-            max_connections: 1,
-            acquire_timeout: Duration::from_secs(5),
-        })
-        .await
-        .unwrap();
-        admin
-            .execute_raw_for_tests(&format!("CREATE DATABASE {name}"))
-            .await;
-        (
-            open(&format!("{server}/{name}")).await,
-            Fresh::Postgres(admin, name),
-        )
-    } else {
-        let dir = std::env::temp_dir().join(format!("pharos-ds-store-{}", suffix()));
-        (
-            open(&format!("sqlite://{}/pharos.db", dir.display())).await,
-            Fresh::Sqlite(dir),
-        )
-    }
-}
-
-async fn clean(store: Store, fresh: Fresh) {
+async fn clean(store: Store, scratch: common::Scratch) {
     store.close().await;
-    match fresh {
-        Fresh::Sqlite(dir) => {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-        Fresh::Postgres(admin, name) => {
-            admin
-                .execute_raw_for_tests(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await;
-            admin.close().await;
-        }
-    }
+    scratch.remove().await;
 }
 
 fn new_ds(name: &str, uid: Option<&str>, is_default: bool) -> NewDataSource {
