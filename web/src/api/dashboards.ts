@@ -39,3 +39,26 @@ export const getDashboard = (uid: string, signal?: AbortSignal) => requestJson<D
 
 export const starDashboard = (uid: string) => requestJson<unknown>(`/api/user/stars/dashboard/uid/${encodeURIComponent(uid)}`, { method: 'POST' });
 export const unstarDashboard = (uid: string) => requestJson<unknown>(`/api/user/stars/dashboard/uid/${encodeURIComponent(uid)}`, { method: 'DELETE' });
+
+export interface SaveDashboardRequest {
+  dashboard: DashboardModel;
+  message?: string;
+  /** Save even if someone else saved a newer version (or took the title) first. */
+  overwrite?: boolean;
+  folderUid?: string;
+}
+
+export interface SaveDashboardResponse {
+  id: number;
+  uid: string;
+  url: string;
+  slug?: string;
+  status: string;
+  version: number;
+}
+
+/**
+ * `POST /api/dashboards/db`. A stale `version` answers 412 with status `version-mismatch` (someone
+ * else saved first), a title taken in the folder 412 `name-exists`: the ApiError carries the body.
+ */
+export const saveDashboard = (request: SaveDashboardRequest) => requestJson<SaveDashboardResponse>('/api/dashboards/db', { method: 'POST', body: request });

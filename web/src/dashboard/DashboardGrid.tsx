@@ -3,6 +3,7 @@ import { GridLayout } from 'react-grid-layout';
 import type { TimeZone } from '../lib/time';
 import { groupByRow, initiallyCollapsed, layoutItems } from './layout';
 import type { PanelModel } from './model';
+import type { GridItemPosition } from './edit';
 import { PanelFrame } from './PanelFrame';
 import type { PanelQueryContext } from './usePanelData';
 
@@ -17,6 +18,10 @@ interface Props {
   timeZone: TimeZone;
   onZoom: (from: number, to: number) => void;
   onView: (id: number) => void;
+  /** Edit mode: panels can be dragged (by the header) and resized. */
+  editing?: boolean;
+  /** The grid's positions after a drag or resize in edit mode. */
+  onLayoutChange?: (layout: GridItemPosition[]) => void;
 }
 
 function useWidth(ref: React.RefObject<HTMLElement | null>): number {
@@ -33,13 +38,15 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   return width;
 }
 
-export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView }: Props) {
+export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, editing = false, onLayoutChange }: Props) {
   const containerRef = useRef<HTMLDivElement>(null);
   const width = useWidth(containerRef);
   const groups = useMemo(() => groupByRow(panels), [panels]);
   const [collapsed, setCollapsed] = useState(() => initiallyCollapsed(panels));
   const items = useMemo(() => layoutItems(groups, collapsed), [groups, collapsed]);
-  const layout = useMemo(() => items.map((item) => ({ i: item.key, ...item.pos, static: true })), [items]);
+  // A repeated copy is not a saved panel: it moves with the panel it repeats, never alone.
+  const layout = useMemo(() => items.map((item) => ({ i: item.key, ...item.pos, static: !editing || item.panel.repeatPanelId !== undefined, isResizable: item.panel.type !== 'row' })), [items, editing]);
+  const reportLayout = (next: readonly GridItemPosition[]) => onLayoutChange?.(next.map(({ i, x, y, w, h }) => ({ i, x, y, w, h })));
 
   const toggleRow = (id: number) => {
     const next = new Set(collapsed);
@@ -55,8 +62,10 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView }: 
           width={width}
           layout={layout}
           gridConfig={{ cols: 24, rowHeight: ROW_HEIGHT, margin: [MARGIN, MARGIN], containerPadding: [0, 0] }}
-          dragConfig={{ enabled: false }}
-          resizeConfig={{ enabled: false }}
+          dragConfig={{ enabled: editing, handle: '.panel-header, .row-header', cancel: 'button:not(.row-header), input, select, a, [role="menu"]' }}
+          resizeConfig={{ enabled: editing }}
+          onDragStop={(next) => reportLayout(next)}
+          onResizeStop={(next) => reportLayout(next)}
         >
           {items.map((item) =>
             item.panel.type === 'row' ? (

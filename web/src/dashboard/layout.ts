@@ -158,6 +158,8 @@ export function expandRepeats(panels: readonly PanelModel[], valuesOf: (name: st
     const copies = values.map((value, j) => ({
       ...panel,
       id: j === 0 ? panel.id : panel.id * 1000 + j,
+      // Grafana marks copies with the panel they repeat; editing leaves them out of the saved JSON.
+      ...(j === 0 ? {} : { repeatPanelId: panel.id }),
       scopedVars: { [name]: value },
       gridPos: { x: vertical ? pos.x : (j % perRow) * w, y: pos.y + Math.floor(j / perRow) * pos.h, w, h: pos.h },
     }));

@@ -44,6 +44,8 @@ export interface PanelModel {
   maxPerRow?: number;
   /** Set on a repeated copy: the variable value it shows. */
   scopedVars?: Record<string, string>;
+  /** Set on a repeated copy (not the first): the id of the panel it repeats. */
+  repeatPanelId?: number;
   transparent?: boolean;
   // Legacy (graph, singlestat) fields.
   format?: string;

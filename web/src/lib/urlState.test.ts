@@ -18,6 +18,12 @@ describe('parseUrlState', () => {
     expect(parseUrlState('').kiosk).toBeUndefined();
     expect(parseUrlState('var-x=$__all&var-y=a%20b%2Cc').variables).toEqual({ x: ['$__all'], y: ['a b,c'] });
   });
+  it('reads the editing parameters', () => {
+    const s = parseUrlState('editPanel=3&editview=settings&inspect=2&inspectTab=json');
+    expect([s.editPanel, s.editview, s.inspect, s.inspectTab]).toEqual(['3', 'settings', '2', 'json']);
+    expect(s.other).toEqual([]);
+    expect(serializeUrlState(s)).toBe('editPanel=3&editview=settings&inspect=2&inspectTab=json');
+  });
   it('keeps an empty variable value', () => {
     expect(parseUrlState('var-q=').variables).toEqual({ q: [''] });
   });

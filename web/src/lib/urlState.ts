@@ -1,5 +1,6 @@
 // The dashboard's state in the URL, with Grafana's parameter names, so a Grafana link with the same
-// uid opens the same view: from, to, var-<name> (repeated for multi-value), refresh, viewPanel, kiosk.
+// uid opens the same view: from, to, var-<name> (repeated for multi-value), refresh, viewPanel, kiosk,
+// and while editing editPanel, editview (settings, variables, versions, json) and inspect/inspectTab.
 
 export interface DashboardUrlState {
   from?: string;
@@ -8,6 +9,13 @@ export interface DashboardUrlState {
   variables: Record<string, string[]>;
   refresh?: string;
   viewPanel?: string;
+  /** The panel open in the panel editor. */
+  editPanel?: string;
+  /** The dashboard settings page open: `settings`, `variables`, `versions`, `json`, ... */
+  editview?: string;
+  /** The panel whose inspect drawer is open, and its tab (`data`, `query`, `json`). */
+  inspect?: string;
+  inspectTab?: string;
   /** `browser` or `utc` (Grafana's `timezone=`), overriding the dashboard's own. */
   timezone?: string;
   /** Kiosk mode: `true` for plain `kiosk`, or its value (`tv`). */
@@ -32,6 +40,10 @@ export function parseUrlState(search: string | URLSearchParams): DashboardUrlSta
       case 'to':
       case 'refresh':
       case 'viewPanel':
+      case 'editPanel':
+      case 'editview':
+      case 'inspect':
+      case 'inspectTab':
       case 'timezone':
         state[key] = value;
         break;
@@ -57,6 +69,10 @@ export function serializeUrlState(state: DashboardUrlState): string {
   }
   if (state.refresh) params.set('refresh', state.refresh);
   if (state.viewPanel) params.set('viewPanel', state.viewPanel);
+  if (state.editPanel) params.set('editPanel', state.editPanel);
+  if (state.editview) params.set('editview', state.editview);
+  if (state.inspect) params.set('inspect', state.inspect);
+  if (state.inspectTab) params.set('inspectTab', state.inspectTab);
   let query = params.toString();
   // A bare `kiosk` (no `=`) is how Grafana writes it.
   if (state.kiosk === true) query += (query ? '&' : '') + 'kiosk';
