@@ -45,7 +45,7 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, ed
   const [collapsed, setCollapsed] = useState(() => initiallyCollapsed(panels));
   const items = useMemo(() => layoutItems(groups, collapsed), [groups, collapsed]);
   // A repeated copy is not a saved panel: it moves with the panel it repeats, never alone.
-  const layout = useMemo(() => items.map((item) => ({ i: item.key, ...item.pos, static: !editing || item.panel.repeatPanelId !== undefined, isResizable: item.panel.type !== 'row' })), [items, editing]);
+  const layout = useMemo(() => items.map((item) => ({ i: item.key, ...item.pos, static: !editing || item.panel.repeatPanelId !== undefined, ...(item.panel.type === 'row' ? { isResizable: false, resizeHandles: [] } : {}) })), [items, editing]);
   const reportLayout = (next: readonly GridItemPosition[]) => onLayoutChange?.(next.map(({ i, x, y, w, h }) => ({ i, x, y, w, h })));
 
   const toggleRow = (id: number) => {
