@@ -1,27 +1,18 @@
 import { useEffect, useMemo, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { getTags, searchDashboards, type SearchHit } from '../api/dashboards';
+import { getFolder, listFolders, type FolderSummary } from '../api/folders';
+import { useOrgRole } from '../app/orgRole';
+import { GENERAL_UID, groupByFolder } from './folders/browseGroups';
+import { NewMenu } from './folders/NewMenu';
+import './folders/folders.css';
 
-interface FolderGroup {
-  uid: string;
-  title: string;
-  items: SearchHit[];
-}
-
-/** Groups dashboards by folder; the top level ("Dashboards", Grafana's General) comes first. */
-function groupByFolder(hits: readonly SearchHit[]): FolderGroup[] {
-  const groups = new Map<string, FolderGroup>();
-  for (const hit of hits) {
-    if (hit.type !== 'dash-db') continue;
-    const uid = hit.folderUid ?? 'general';
-    const title = hit.folderTitle ?? 'Dashboards';
-    if (!groups.has(uid)) groups.set(uid, { uid, title, items: [] });
-    groups.get(uid)!.items.push(hit);
-  }
-  return [...groups.values()].sort((a, b) => (a.uid === 'general' ? -1 : b.uid === 'general' ? 1 : a.title.localeCompare(b.title)));
-}
-
+/**
+ * `/dashboards`: every folder with its dashboards; `/dashboards/f/:folderUid/:slug?` (Grafana's
+ * folder URL): one folder.
+ */
 export function BrowsePage() {
+  const { folderUid } = useParams();
   // Filters live in the URL so a filtered list can be shared and survives reload.
   const [params, setParams] = useSearchParams();
   const query = params.get('query') ?? '';
@@ -32,6 +23,21 @@ export function BrowsePage() {
   const [hits, setHits] = useState<SearchHit[]>();
   const [error, setError] = useState<string>();
   const [allTags, setAllTags] = useState<{ term: string; count: number }[]>([]);
+  const [folders, setFolders] = useState<FolderSummary[]>([]);
+  const role = useOrgRole();
+  const canCreate = role === 'Editor' || role === 'Admin';
+  const folder = useFolderTitle(folderUid);
+
+  // Search finds only folders with dashboards; the folder list adds the empty ones.
+  useEffect(() => {
+    const abort = new AbortController();
+    listFolders(abort.signal)
+      .then(setFolders)
+      .catch(() => {
+        /* empty folders stay unlisted; the search results still show */
+      });
+    return () => abort.abort();
+  }, []);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -69,13 +75,36 @@ export function BrowsePage() {
     setParams(next, { replace: true });
   };
 
-  const groups = useMemo(() => groupByFolder(hits ?? []), [hits]);
+  const filtered = query !== '' || tags.length > 0 || starred;
+  const groups = useMemo(() => {
+    // Under a filter, a folder with no match is noise; unfiltered, an empty folder is still a place.
+    const all = groupByFolder(hits ?? [], filtered ? [] : folders);
+    if (!folderUid) return all;
+    return [all.find((g) => g.uid === folderUid) ?? { uid: folderUid, title: folder.title ?? '', items: [] }];
+  }, [hits, folders, filtered, folderUid, folder.title]);
   // Folders follow the chosen order too.
   const orderedGroups = sort === 'alpha-desc' ? [...groups].reverse() : groups;
 
   return (
     <div className="browse">
-      <h1>Dashboards</h1>
+      <div className="browse-header">
+        {folderUid ? (
+          <h1>
+            <Link to="/dashboards" className="folder-crumb">
+              Dashboards
+            </Link>{' '}
+            / <span data-testid="folder-view-title">{folder.title ?? '…'}</span>
+          </h1>
+        ) : (
+          <h1>Dashboards</h1>
+        )}
+        {canCreate && <NewMenu folderUid={folderUid} />}
+      </div>
+      {folder.error && (
+        <p className="form-error" role="alert">
+          {folder.error}
+        </p>
+      )}
       <div className="browse-controls">
         <label className="grow">
           <span className="visually-hidden">Search dashboards</span>
@@ -132,24 +161,47 @@ export function BrowsePage() {
       {hits !== undefined && groups.length === 0 && <p className="empty-state">No dashboards found.</p>}
       {orderedGroups.map((group) => (
         <section key={group.uid} className="folder" data-testid="browse-folder" data-folder-uid={group.uid}>
-          <h2 className="folder-title">{group.title}</h2>
-          <ul className="dash-list">
-            {group.items.map((hit) => (
-              <li key={hit.uid} data-testid="browse-item" data-uid={hit.uid}>
-                <Link to={hit.url || `/d/${hit.uid}`}>{hit.title}</Link>
-                {hit.isStarred && <span aria-label="Starred" title="Starred" className="star">★</span>}
-                <span className="tags">
-                  {hit.tags.map((t) => (
-                    <button key={t} type="button" className="tag" onClick={() => !tags.includes(t) && update((p) => p.append('tag', t))}>
-                      {t}
-                    </button>
-                  ))}
-                </span>
-              </li>
-            ))}
-          </ul>
+          {!folderUid && (
+            <h2 className="folder-title">
+              {group.uid === GENERAL_UID ? group.title : <Link to={`/dashboards/f/${encodeURIComponent(group.uid)}`}>{group.title}</Link>}
+            </h2>
+          )}
+          {hits !== undefined && group.items.length === 0 && <p className="folder-empty">{filtered ? 'No matching dashboards in this folder.' : 'No dashboards in this folder yet.'}</p>}
+          {group.items.length > 0 && (
+            <ul className="dash-list">
+              {group.items.map((hit) => (
+                <li key={hit.uid} data-testid="browse-item" data-uid={hit.uid}>
+                  <Link to={hit.url || `/d/${hit.uid}`}>{hit.title}</Link>
+                  {hit.isStarred && <span aria-label="Starred" title="Starred" className="star">★</span>}
+                  <span className="tags">
+                    {hit.tags.map((t) => (
+                      <button key={t} type="button" className="tag" onClick={() => !tags.includes(t) && update((p) => p.append('tag', t))}>
+                        {t}
+                      </button>
+                    ))}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
         </section>
       ))}
     </div>
   );
+}
+
+/** The title of the folder being browsed (from the folder API), or why it cannot be shown. */
+function useFolderTitle(uid: string | undefined): { title?: string; error?: string } {
+  const [state, setState] = useState<{ uid?: string; title?: string; error?: string }>({});
+  useEffect(() => {
+    if (!uid) return;
+    const abort = new AbortController();
+    getFolder(uid, abort.signal)
+      .then((f) => setState({ uid, title: f.title }))
+      .catch((e: unknown) => {
+        if (!abort.signal.aborted) setState({ uid, error: e instanceof Error ? e.message : String(e) });
+      });
+    return () => abort.abort();
+  }, [uid]);
+  return state.uid === uid && uid ? state : {};
 }
