@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignSeries, displayName, formatLabels, frameToTable, framesToSeries, lastValue, reduce, stackColumns, type DataFrame } from './frames';
+import { alignSeries, displayName, formatLabels, frameToTable, framesToSeries, lastValue, reduce, stackColumns, type DataFrame, shareOfGroup } from './frames';
 
 const frame = (fields: DataFrame['schema'], values: unknown[][]): DataFrame => ({ schema: fields, data: { values } });
 
@@ -75,5 +75,23 @@ describe('stackColumns', () => {
       [5, 5, 5],
     ]);
     expect(below).toEqual([-1, 0, 1, -1]);
+  });
+});
+
+describe('shareOfGroup', () => {
+  it('turns each stacked value into its share of the group total', () => {
+    const out = shareOfGroup(
+      [
+        [1, 2, null, 0],
+        [3, 2, 5, 0],
+        [7, 7, 7, 7],
+      ],
+      ['A', 'A', undefined],
+    );
+    expect(out).toEqual([
+      [0.25, 0.5, null, 0],
+      [0.75, 0.5, 1, 0],
+      [7, 7, 7, 7],
+    ]);
   });
 });

@@ -208,3 +208,22 @@ export function stackColumns(columns: readonly (number | null)[][], groups: read
   });
   return { stacked, below };
 }
+
+/**
+ * Percent stacking: each value as its share of its stack group's total at that time (0..1), so the
+ * stacked top is 1. Series outside any group and times whose total is 0 are left as they are.
+ */
+export function shareOfGroup(columns: readonly (number | null)[][], groups: readonly (string | undefined)[]): (number | null)[][] {
+  const totals = new Map<string, number[]>();
+  columns.forEach((column, i) => {
+    const group = groups[i];
+    if (group === undefined) return;
+    const sums = totals.get(group) ?? new Array<number>(column.length).fill(0);
+    column.forEach((v, j) => (sums[j] += v ?? 0));
+    totals.set(group, sums);
+  });
+  return columns.map((column, i) => {
+    const sums = groups[i] === undefined ? undefined : totals.get(groups[i]!);
+    return sums ? column.map((v, j) => (v === null || sums[j] === 0 ? v : v / sums[j])) : [...column];
+  });
+}

@@ -1,13 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { alignSeries, reduce, stackColumns, type Series } from '../lib/frames';
+import { alignSeries, reduce, shareOfGroup, stackColumns, type Series } from '../lib/frames';
 import { thresholdColor, thresholdLevels } from '../lib/thresholds';
 import { formatValueText } from '../lib/units';
 import { useTheme } from '../app/theme';
 import { formatDateTime } from '../lib/time';
 import { displayOptions, type DisplayOptions } from './fieldOptions';
-import { seriesStyle, type Override } from './overrides';
+import { seriesScale, seriesStyle, type Override } from './overrides';
 import { cssVar, seriesColor, withAlpha } from './palette';
 import type { PanelProps } from './types';
 
@@ -21,6 +21,7 @@ interface Custom {
   spanNulls?: boolean | number;
   thresholdsStyle?: { mode?: string };
   stacking?: { mode?: 'none' | 'normal' | 'percent'; group?: string };
+  axisPlacement?: 'auto' | 'left' | 'right' | 'hidden';
 }
 
 interface LegendOptions {
@@ -64,12 +65,14 @@ interface TooltipProps {
   top: number;
   width: number;
   opts: DisplayOptions;
+  /** Each series' unit (an override's, else the panel's). */
+  units: (string | undefined)[];
   timeZone: PanelProps['timeZone'];
   times: number[];
 }
 
 /** Every visible series' value at the hovered time (Grafana's tooltip "all" mode), beside the cursor. */
-function Tooltip({ series, colors, hidden, idx, left, top, width, opts, timeZone, times }: TooltipProps) {
+function Tooltip({ series, colors, hidden, idx, left, top, width, opts, units, timeZone, times }: TooltipProps) {
   const time = times[idx];
   if (time === undefined) return null;
   const rows = series
@@ -84,7 +87,7 @@ function Tooltip({ series, colors, hidden, idx, left, top, width, opts, timeZone
         <div key={r.i} className="tooltip-row">
           <span className="legend-swatch" style={{ background: r.color }} />
           <span className="tooltip-name">{r.name}</span>
-          <span className="tooltip-value">{formatValueText(r.value, opts.unit, opts.decimals)}</span>
+          <span className="tooltip-value">{formatValueText(r.value, units[r.i], opts.decimals)}</span>
         </div>
       ))}
       {rows.length > 20 && <div className="tooltip-more">and {rows.length - 20} more</div>}
@@ -141,6 +144,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   const series = useMemo(() => data.series.map((s, i) => (styles[i].displayName ? { ...s, name: styles[i].displayName! } : s)), [data.series, styles]);
   const colors = useMemo(() => series.map((s, i) => styles[i].color ?? seriesColorFor(s, i, opts)), [series, styles, opts.colorMode, opts.fixedColor, opts.thresholds]); // eslint-disable-line react-hooks/exhaustive-deps
   const times = useMemo(() => alignSeries(series).times, [series]);
+  const units = useMemo(() => styles.map((st) => st.unit ?? opts.unit), [styles, opts.unit]);
   const hiddenFromTooltip = useMemo(() => new Set([...hidden, ...styles.flatMap((st, i) => (st.hideFromTooltip || st.hideFromViz ? [i] : []))]), [hidden, styles]);
   const legendRows = legend.displayMode === 'table' ? series.length + 1 : Math.ceil(series.length / Math.max(1, Math.floor(width / 220)));
   const legendHeight = showLegend ? Math.min(height * 0.35, 6 + legendRows * 20) : 0;
@@ -156,11 +160,30 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
     if (!el || series.length === 0) return;
     const aligned = alignSeries(series);
     // Stacked series are drawn at their running totals; a band per pair fills only the space between them.
-    const stackMode = custom.stacking?.mode === 'normal' ? custom.stacking.group ?? 'A' : undefined;
+    // Percent stacking stacks each series' share of its group's total, on a 0-100 % axis.
+    const percent = custom.stacking?.mode === 'percent';
+    const stackMode = custom.stacking?.mode === 'normal' || percent ? (custom.stacking?.group ?? 'A') : undefined;
     // negative-Y draws a series below the axis (transmit under receive); stacking can be changed per series.
     const columns = aligned.columns.map((c, i) => (styles[i].negativeY ? c.map((v) => (v === null ? null : -v)) : c));
     const groups = styles.map((st, i) => (st.stackGroup === undefined ? stackMode : st.stackGroup === false ? `alone-${i}` : (st.stackGroup ?? undefined)));
-    const { stacked, below } = stackColumns(columns, groups);
+    const { stacked, below } = stackColumns(percent ? shareOfGroup(columns, groups) : columns, groups);
+    // The panel's axis side (custom.axisPlacement), and a second axis on the other side for series an
+    // override moves there or gives a unit of their own.
+    const mainSide = custom.axisPlacement === 'right' ? 'right' : 'left';
+    const scales = styles.map((st) => seriesScale(st, opts.unit, mainSide));
+    const extraScales = [...new Map(scales.filter((sc) => sc.key !== 'y').map((sc) => [sc.key, sc])).values()];
+    const yUnit = percent ? 'percentunit' : opts.unit;
+    const valueAxis = (scale: string, side: 'left' | 'right', unit: string | undefined): uPlot.Axis => ({
+      scale,
+      side: side === 'left' ? 3 : 1,
+      show: scale !== 'y' || custom.axisPlacement !== 'hidden',
+      stroke: axisColor,
+      grid: { show: scale === 'y', stroke: gridColor, width: 1 },
+      ticks: { stroke: gridColor },
+      // Wide enough for the longest label ("1.50 GiB"), measured with the axis font.
+      size: (_u, values) => 18 + Math.max(24, ...(values ?? []).map((v) => measureLabel(String(v)))),
+      values: (_u, splits) => splits.map((v) => formatValueText(v, unit, opts.decimals)),
+    });
     const bands = stackMode ? below.map((b, i) => (b >= 0 ? { series: [i + 1, b + 1] as [number, number] } : undefined)).filter((b) => b !== undefined) : undefined;
     const axisColor = cssVar('--text-weak', '#888');
     const gridColor = cssVar('--grid-line', 'rgba(128,128,128,0.1)');
@@ -179,23 +202,19 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
         cursor: { drag: { x: true, y: false } },
         scales: {
           x: { time: true, range: () => [range.from, range.to] },
-          y: { range: (_u, lo, hi) => uPlot.rangeNum(opts.min ?? lo, opts.max ?? hi, 0.1, true) as [number, number] },
+          y: { range: (_u, lo, hi) => (percent ? [0, 1] : (uPlot.rangeNum(opts.min ?? lo, opts.max ?? hi, 0.1, true) as [number, number])) },
+          ...Object.fromEntries(extraScales.map((sc) => [sc.key, { range: (_u: uPlot, lo: number, hi: number) => uPlot.rangeNum(lo, hi, 0.1, true) as [number, number] }])),
         },
         axes: [
           { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
-          {
-            stroke: axisColor,
-            grid: { stroke: gridColor, width: 1 },
-            ticks: { stroke: gridColor },
-            // Wide enough for the longest label ("1.50 GiB"), measured with the axis font.
-            size: (_u, values) => 18 + Math.max(24, ...(values ?? []).map((v) => measureLabel(String(v)))),
-            values: (_u, splits) => splits.map((v) => formatValueText(v, opts.unit, opts.decimals)),
-          },
+          valueAxis('y', mainSide, yUnit),
+          ...extraScales.map((sc) => valueAxis(sc.key, sc.side, sc.unit)),
         ],
         series: [
           {},
           ...series.map((s, i) => ({
             label: s.name,
+            scale: scales[i].key,
             stroke: colors[i],
             width: custom.drawStyle === 'points' ? 0 : (styles[i].lineWidth ?? custom.lineWidth ?? 1),
             fill: seriesFill(colors[i], styles[i].fillOpacity ?? fill, custom.drawStyle === 'bars'),
@@ -254,7 +273,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
     };
     // Size changes are applied by the effect below without a rebuild.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [series, styles, colors, theme, timeZone, range.from, range.to, panel]);
+  }, [series, styles, units, colors, theme, timeZone, range.from, range.to, panel]);
 
   useEffect(() => {
     plotRef.current?.setSize({ width: Math.max(10, width), height: chartHeight });
@@ -273,7 +292,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   return (
     <div className="timeseries">
       <div className="timeseries-chart" ref={chartRef} onMouseLeave={() => setHover(undefined)}>
-        {hover && <Tooltip series={series} colors={colors} hidden={hiddenFromTooltip} idx={hover.idx} left={hover.left} top={hover.top} width={width} opts={opts} timeZone={timeZone} times={times} />}
+        {hover && <Tooltip series={series} colors={colors} hidden={hiddenFromTooltip} idx={hover.idx} left={hover.left} top={hover.top} width={width} opts={opts} units={units} timeZone={timeZone} times={times} />}
       </div>
       {showLegend && legend.displayMode === 'table' ? (
         <div className="legend legend-table" style={{ maxHeight: legendHeight }}>
@@ -296,7 +315,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
                     </button>
                   </td>
                   {(legend.calcs ?? []).map((calc) => (
-                    <td key={calc}>{formatValueText(reduce(s.values, calc), opts.unit, opts.decimals)}</td>
+                    <td key={calc}>{formatValueText(reduce(s.values, calc), units[i], opts.decimals)}</td>
                   ))}
                 </tr>
               ))}
@@ -312,7 +331,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
               {(legend.calcs ?? []).map((calc) => (
                 <span key={calc} className="legend-calc">
                   {' '}
-                  {calcName(calc)}: {formatValueText(reduce(s.values, calc), opts.unit, opts.decimals)}
+                  {calcName(calc)}: {formatValueText(reduce(s.values, calc), units[i], opts.decimals)}
                 </span>
               ))}
             </button>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matches, seriesStyle, type Override } from './overrides';
+import { matches, seriesScale, seriesStyle, type Override } from './overrides';
 
 describe('matches', () => {
   it('matches by name, regex, names list and refId', () => {
@@ -24,5 +24,19 @@ describe('seriesStyle', () => {
     expect(seriesStyle(overrides, 'Tx eth0', 'A')).toEqual({ negativeY: true, color: '#C4162A', dash: [10, 10] });
     expect(seriesStyle(overrides, 'Total', 'A')).toEqual({ stackGroup: false, hideFromViz: false, hideFromLegend: true, hideFromTooltip: false, displayName: 'All' });
     expect(seriesStyle(overrides, 'Rx eth0', 'A')).toEqual({});
+  });
+});
+
+describe('seriesScale', () => {
+  it('gives a series an axis of its own by placement or by a unit of its own', () => {
+    const right = seriesStyle([{ matcher: { id: 'byName', options: 'temp' }, properties: [{ id: 'custom.axisPlacement', value: 'right' }] }], 'temp', 'A');
+    expect(right.axisPlacement).toBe('right');
+    expect(seriesScale(right, 'bytes', 'left')).toEqual({ key: 'y-right-bytes', side: 'right', unit: 'bytes' });
+    expect(seriesScale(right, 'bytes', 'right').key).toBe('y');
+    expect(seriesScale({ unit: 'celsius' }, 'bytes', 'left')).toEqual({ key: 'y-right-celsius', side: 'right', unit: 'celsius' });
+    expect(seriesScale({ unit: 'celsius', axisPlacement: 'left' }, 'bytes', 'left')).toEqual({ key: 'y-left-celsius', side: 'left', unit: 'celsius' });
+    expect(seriesScale({ unit: 'bytes' }, 'bytes', 'left').key).toBe('y');
+    expect(seriesScale({ unit: 'short' }, undefined, 'left').key).toBe('y');
+    expect(seriesScale({}, 'bytes', 'left')).toEqual({ key: 'y', side: 'left', unit: 'bytes' });
   });
 });

@@ -21,6 +21,8 @@ export interface SeriesStyle {
   hideFromViz?: boolean;
   hideFromLegend?: boolean;
   hideFromTooltip?: boolean;
+  /** `custom.axisPlacement`: which side this series' axis is on. */
+  axisPlacement?: 'auto' | 'left' | 'right' | 'hidden';
 }
 
 /** Grafana writes regex options as `/pattern/flags` or as a bare pattern. */
@@ -90,6 +92,9 @@ export function seriesStyle(overrides: readonly Override[] | undefined, name: st
           style.stackGroup = s?.mode === 'normal' ? (s.group === false ? false : (s.group ?? 'A')) : null;
           break;
         }
+        case 'custom.axisPlacement':
+          if (v === 'auto' || v === 'left' || v === 'right' || v === 'hidden') style.axisPlacement = v;
+          break;
         case 'custom.hideFrom': {
           const h = v as { viz?: boolean; legend?: boolean; tooltip?: boolean } | undefined;
           style.hideFromViz = !!h?.viz;
@@ -101,4 +106,27 @@ export function seriesStyle(overrides: readonly Override[] | undefined, name: st
     }
   }
   return style;
+}
+
+export interface SeriesScale {
+  /** uPlot scale key: `y` for the panel's own axis, else one per side and unit. */
+  key: string;
+  side: 'left' | 'right';
+  unit: string | undefined;
+}
+
+/**
+ * The scale (and so the axis) a series is drawn against. As in Grafana, series sharing a unit share
+ * an axis: the panel's own (`y`) unless an override gives the series another unit or places its axis
+ * on the other side, in which case it gets an axis of its own for that side and unit. An override's
+ * unit without a placement goes to the side opposite the panel's axis.
+ */
+export function seriesScale(style: SeriesStyle, panelUnit: string | undefined, panelSide: 'left' | 'right'): SeriesScale {
+  // A panel without a unit shows plain numbers, Grafana's `short`.
+  const unit = style.unit ?? panelUnit;
+  const sameUnit = (unit || 'short') === (panelUnit || 'short');
+  const placed = style.axisPlacement === 'left' || style.axisPlacement === 'right' ? style.axisPlacement : undefined;
+  const side = placed ?? (sameUnit ? panelSide : panelSide === 'left' ? 'right' : 'left');
+  if (sameUnit && side === panelSide) return { key: 'y', side, unit: panelUnit };
+  return { key: `y-${side}-${unit ?? ''}`, side, unit };
 }
