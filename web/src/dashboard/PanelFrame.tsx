@@ -5,6 +5,7 @@ import { panelPlugin } from '../panels/registry';
 import { ErrorBoundary } from '../app/ErrorBoundary';
 import type { PanelModel } from './model';
 import { usePanelData, type PanelQueryContext } from './usePanelData';
+import { PanelMenu } from './PanelMenu';
 
 interface Props {
   panel: PanelModel;
@@ -15,6 +16,8 @@ interface Props {
   onZoom: (from: number, to: number) => void;
   /** Opens the panel alone (Grafana's "View", `viewPanel=<id>` in the URL); absent when already viewing. */
   onView?: (id: number) => void;
+  /** The panel menu and its shortcuts (off for the panel editor's preview). */
+  menu?: boolean;
 }
 
 /** True once the element has come near the viewport; panels further down query only when scrolled to. */
@@ -46,7 +49,7 @@ function useSize(ref: React.RefObject<HTMLElement | null>): { width: number; hei
   return size;
 }
 
-export function PanelFrame({ panel, ctx: dashboardCtx, ready, timeZone, onZoom, onView }: Props) {
+export function PanelFrame({ panel, ctx: dashboardCtx, ready, timeZone, onZoom, onView, menu = true }: Props) {
   // A repeated copy queries with its own value of the repeat variable.
   const ctx = useMemo(() => (panel.scopedVars ? { ...dashboardCtx, variables: { ...dashboardCtx.variables, ...panel.scopedVars } } : dashboardCtx), [dashboardCtx, panel.scopedVars]);
   const frameRef = useRef<HTMLDivElement>(null);
@@ -76,6 +79,7 @@ export function PanelFrame({ panel, ctx: dashboardCtx, ready, timeZone, onZoom, 
             ⤢
           </button>
         )}
+        {menu && <PanelMenu panel={panel} title={title} hoverRef={frameRef} onView={onView} />}
       </header>
       <div className="panel-body" ref={bodyRef}>
         {!Component ? (
