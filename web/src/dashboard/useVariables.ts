@@ -5,6 +5,8 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { frontendSettings, variableOptions, type RequestVariables } from '../api/query';
+import { AUTO_INTERVAL_PREFIX, autoInterval } from '../lib/interval';
+import { parseDuration, resolveRange } from '../lib/time';
 import { ALL_VALUE, customOptions, dependencies, interpolateDisplay, dependencyOrder, initialSelection, pickSelection, queryText, requestValue, type VariableModel, type VariableOption } from '../lib/variables';
 
 export interface VariableState {
@@ -36,7 +38,8 @@ export function useVariables(models: readonly VariableModel[], fromUrl: Record<s
   const [resolved, setResolved] = useState<ResolvedVariables>({ states: [], values: {}, ready: models.length === 0 });
   const cache = useRef(new Map<string, Promise<VariableOption[]>>());
   const urlKey = JSON.stringify(fromUrl);
-  const needsRange = models.some((m) => m.type === 'query' && m.refresh === 2);
+  // Query variables refreshed on time change, and interval variables' "auto", follow the range.
+  const needsRange = models.some((m) => (m.type === 'query' && m.refresh === 2) || (m.type === 'interval' && m.auto));
   const rangeKey = needsRange ? `${range.from}|${range.to}` : '';
 
   useEffect(() => {
@@ -52,9 +55,12 @@ export function useVariables(models: readonly VariableModel[], fromUrl: Record<s
         try {
           switch (v.type) {
             case 'custom':
-            case 'interval':
               // A custom list may reference variables resolved before it.
               options = customOptions(interpolateDisplay(queryText(v), values));
+              break;
+            case 'interval':
+              options = customOptions(interpolateDisplay(queryText(v), values));
+              if (v.auto) options.unshift({ text: 'auto', value: AUTO_INTERVAL_PREFIX + v.name });
               break;
             case 'constant':
             case 'textbox': {
@@ -96,6 +102,10 @@ export function useVariables(models: readonly VariableModel[], fromUrl: Record<s
         const selection = pickSelection(options, wanted, v);
         states.push({ model: v, options, selection, error });
         values[v.name] = requestValue(v, selection, options);
+        if (v.type === 'interval' && values[v.name] === AUTO_INTERVAL_PREFIX + v.name) {
+          const r = resolveRange(range);
+          values[v.name] = autoInterval(r ? r.to - r.from : 6 * 3600000, v.auto_count ?? 30, parseDuration(v.auto_min ?? '10s') ?? 10000);
+        }
       }
       if (!cancelled) setResolved({ states, values, ready: true, resolvedFrom: urlKey });
     })();

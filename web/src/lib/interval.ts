@@ -58,3 +58,31 @@ export function queryResolution(rangeMs: number, widthPx: number, minIntervalMs 
   const intervalMs = Math.max(roundInterval(raw), minIntervalMs, 1);
   return { maxDataPoints, intervalMs };
 }
+
+const INTERVAL_UNITS: readonly [string, number][] = [
+  ['y', ONE_YEAR],
+  ['w', 604800000],
+  ['d', 86400000],
+  ['h', 3600000],
+  ['m', 60000],
+  ['s', 1000],
+];
+
+/** An interval as Grafana writes it: the largest unit that fits, floored (90 s → "1m"; 500 ms → "500ms"). */
+export function formatInterval(ms: number): string {
+  for (const [unit, size] of INTERVAL_UNITS) {
+    if (ms >= size) return `${Math.floor(ms / size)}${unit}`;
+  }
+  return `${Math.max(1, Math.round(ms))}ms`;
+}
+
+/** The value prefix of an interval variable's "auto" option (`$__auto_interval_<name>`, Grafana's). */
+export const AUTO_INTERVAL_PREFIX = '$__auto_interval_';
+
+/**
+ * An interval variable's "auto" value: the range split into `count` steps (default 30), rounded to a
+ * nice interval, never below `minMs` (the variable's auto_min, default 10s).
+ */
+export function autoInterval(rangeMs: number, count = 30, minMs = 10000): string {
+  return formatInterval(Math.max(roundInterval(rangeMs / Math.max(1, count)), minMs));
+}

@@ -33,6 +33,10 @@ export interface VariableModel {
   /** 0 never, 1 on dashboard load, 2 on time range change. */
   refresh?: number;
   description?: string;
+  /** Interval variables: offer "auto", the range split into auto_count steps, at least auto_min. */
+  auto?: boolean;
+  auto_count?: number;
+  auto_min?: string;
 }
 
 /** The text of a variable's query, whichever shape it was stored in. */
