@@ -1,7 +1,7 @@
 // The InfluxDB (InfluxQL) query row: a raw query, or Grafana's builder (measurement, field with an
 // aggregation, tag conditions, GROUP BY), with alias and format in both modes.
 
-import { useId, useState } from 'react';
+import { createContext, useContext, useId, useState } from 'react';
 import { DraftInput, Field } from './fields';
 import {
   AGGREGATIONS,
@@ -110,98 +110,106 @@ function Builder({ uid, target, apply }: BuilderProps) {
   const setTags = (next: TagFilter[]) => apply({ ...target, tags: next });
   const setTag = (i: number, patch: Partial<TagFilter>) => setTags(tags.map((t, j) => (j === i ? { ...t, ...patch } : t)));
   const needsMeasurement = (load: () => Promise<string[]>) => () => (measurement ? load() : Promise.resolve([]));
+  const [suggestError, setSuggestError] = useState<string>();
 
   return (
-    <div className="qe-builder">
-      <div className="qe-options">
-        <span className="qe-keyword">FROM</span>
-        <Field label="Policy">
-          <SuggestInput testId="influx-policy" value={policy} width="8em" load={() => influxNames(uid, metaQueries.retentionPolicies())} onCommit={(p) => apply({ ...target, policy: p || 'default' })} />
-        </Field>
-        <Field label="Measurement">
-          <SuggestInput testId="influx-measurement" value={measurement} placeholder="select measurement" load={() => influxNames(uid, metaQueries.measurements())} onCommit={(m) => apply({ ...target, measurement: m })} />
-        </Field>
-      </div>
+    <SuggestErrorContext value={setSuggestError}>
+      <div className="qe-builder">
+        <div className="qe-options">
+          <span className="qe-keyword">FROM</span>
+          <Field label="Policy">
+            <SuggestInput testId="influx-policy" value={policy} width="8em" load={() => influxNames(uid, metaQueries.retentionPolicies())} onCommit={(p) => apply({ ...target, policy: p || 'default' })} />
+          </Field>
+          <Field label="Measurement">
+            <SuggestInput testId="influx-measurement" value={measurement} placeholder="select measurement" load={() => influxNames(uid, metaQueries.measurements())} onCommit={(m) => apply({ ...target, measurement: m })} />
+          </Field>
+        </div>
 
-      <div className="qe-options">
-        <span className="qe-keyword">WHERE</span>
-        {tags.map((tag, i) => (
-          <span key={i} className="qe-tag" data-testid="influx-tag">
-            {i > 0 && (
-              <select aria-label="Join" value={tag.condition || 'AND'} onChange={(e) => setTag(i, { condition: e.target.value })}>
-                <option>AND</option>
-                <option>OR</option>
+        <div className="qe-options">
+          <span className="qe-keyword">WHERE</span>
+          {tags.map((tag, i) => (
+            <span key={i} className="qe-tag" data-testid="influx-tag">
+              {i > 0 && (
+                <select aria-label="Join" value={tag.condition || 'AND'} onChange={(e) => setTag(i, { condition: e.target.value })}>
+                  <option>AND</option>
+                  <option>OR</option>
+                </select>
+              )}
+              <SuggestInput testId="influx-tag-key" aria-label="Tag key" value={tag.key} width="8em" load={needsMeasurement(() => influxNames(uid, metaQueries.tagKeys(measurement, policy)))} onCommit={(key) => setTag(i, { key })} />
+              <select data-testid="influx-tag-operator" aria-label="Operator" value={tag.operator || '='} onChange={(e) => setTag(i, { operator: e.target.value })}>
+                {OPERATORS.map((o) => (
+                  <option key={o}>{o}</option>
+                ))}
               </select>
-            )}
-            <SuggestInput testId="influx-tag-key" aria-label="Tag key" value={tag.key} width="8em" load={needsMeasurement(() => influxNames(uid, metaQueries.tagKeys(measurement, policy)))} onCommit={(key) => setTag(i, { key })} />
-            <select data-testid="influx-tag-operator" aria-label="Operator" value={tag.operator || '='} onChange={(e) => setTag(i, { operator: e.target.value })}>
-              {OPERATORS.map((o) => (
-                <option key={o}>{o}</option>
+              <SuggestInput
+                testId="influx-tag-value"
+                aria-label="Tag value"
+                value={tag.value}
+                width="8em"
+                load={needsMeasurement(() => (tag.key ? influxNames(uid, metaQueries.tagValues(measurement, policy, tag.key), 1) : Promise.resolve([])))}
+                onCommit={(value) => setTag(i, { value })}
+              />
+              <button type="button" className="button ghost" data-testid="influx-tag-remove" aria-label="Remove condition" onClick={() => setTags(tags.filter((_, j) => j !== i))}>
+                ×
+              </button>
+            </span>
+          ))}
+          <button type="button" className="button" data-testid="influx-tag-add" onClick={() => setTags([...tags, { key: '', operator: '=', value: '', ...(tags.length ? { condition: 'AND' } : {}) }])}>
+            + condition
+          </button>
+        </div>
+
+        <div className="qe-options">
+          <span className="qe-keyword">SELECT</span>
+          <Field label="Field">
+            <SuggestInput testId="influx-field" value={field} width="10em" load={needsMeasurement(() => influxNames(uid, metaQueries.fieldKeys(measurement, policy)))} onCommit={(f) => apply(withSelectedField(target, f, aggregation))} />
+          </Field>
+          <Field label="Aggregation">
+            <select data-testid="influx-aggregation" value={aggregation} onChange={(e) => apply(withSelectedField(target, field, e.target.value))}>
+              <option value="">none</option>
+              {AGGREGATIONS.map((a) => (
+                <option key={a}>{a}</option>
               ))}
             </select>
-            <SuggestInput
-              testId="influx-tag-value"
-              aria-label="Tag value"
-              value={tag.value}
-              width="8em"
-              load={needsMeasurement(() => (tag.key ? influxNames(uid, metaQueries.tagValues(measurement, policy, tag.key), 1) : Promise.resolve([])))}
-              onCommit={(value) => setTag(i, { value })}
+          </Field>
+          {extraSelects > 0 && <span className="qe-hint">{extraSelects} more field(s) in this query are kept; edit them in raw mode.</span>}
+        </div>
+
+        <div className="qe-options">
+          <span className="qe-keyword">GROUP BY</span>
+          <Field label="Time">
+            <DraftInput testId="influx-group-time" value={group.time} width="8em" placeholder="none" onCommit={(time) => apply(withGroupBy(target, { ...group, time: time.trim() }))} />
+          </Field>
+          <Field label="Tags">
+            <DraftInput
+              testId="influx-group-tags"
+              value={group.tags.join(', ')}
+              placeholder="host, region"
+              onCommit={(t) => apply(withGroupBy(target, { ...group, tags: t.split(',').map((s) => s.trim()).filter(Boolean) }))}
             />
-            <button type="button" className="button ghost" data-testid="influx-tag-remove" aria-label="Remove condition" onClick={() => setTags(tags.filter((_, j) => j !== i))}>
-              ×
-            </button>
-          </span>
-        ))}
-        <button type="button" className="button" data-testid="influx-tag-add" onClick={() => setTags([...tags, { key: '', operator: '=', value: '', ...(tags.length ? { condition: 'AND' } : {}) }])}>
-          + condition
-        </button>
-      </div>
+          </Field>
+          <Field label="Fill">
+            <select data-testid="influx-fill" value={group.fill} disabled={!group.time} onChange={(e) => apply(withGroupBy(target, { ...group, fill: e.target.value }))}>
+              <option value="">none given</option>
+              {FILLS.map((f) => (
+                <option key={f} value={f}>
+                  {f}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
 
-      <div className="qe-options">
-        <span className="qe-keyword">SELECT</span>
-        <Field label="Field">
-          <SuggestInput testId="influx-field" value={field} width="10em" load={needsMeasurement(() => influxNames(uid, metaQueries.fieldKeys(measurement, policy)))} onCommit={(f) => apply(withSelectedField(target, f, aggregation))} />
-        </Field>
-        <Field label="Aggregation">
-          <select data-testid="influx-aggregation" value={aggregation} onChange={(e) => apply(withSelectedField(target, field, e.target.value))}>
-            <option value="">none</option>
-            {AGGREGATIONS.map((a) => (
-              <option key={a}>{a}</option>
-            ))}
-          </select>
-        </Field>
-        {extraSelects > 0 && <span className="qe-hint">{extraSelects} more field(s) in this query are kept; edit them in raw mode.</span>}
+        <pre className="qe-preview" data-testid="influx-preview">
+          {renderInfluxQL(target)}
+        </pre>
+        {suggestError && (
+          <p className="qe-hint" data-testid="influx-suggest-error">
+            {suggestError}
+          </p>
+        )}
       </div>
-
-      <div className="qe-options">
-        <span className="qe-keyword">GROUP BY</span>
-        <Field label="Time">
-          <DraftInput testId="influx-group-time" value={group.time} width="8em" placeholder="none" onCommit={(time) => apply(withGroupBy(target, { ...group, time: time.trim() }))} />
-        </Field>
-        <Field label="Tags">
-          <DraftInput
-            testId="influx-group-tags"
-            value={group.tags.join(', ')}
-            placeholder="host, region"
-            onCommit={(t) => apply(withGroupBy(target, { ...group, tags: t.split(',').map((s) => s.trim()).filter(Boolean) }))}
-          />
-        </Field>
-        <Field label="Fill">
-          <select data-testid="influx-fill" value={group.fill} disabled={!group.time} onChange={(e) => apply(withGroupBy(target, { ...group, fill: e.target.value }))}>
-            <option value="">none given</option>
-            {FILLS.map((f) => (
-              <option key={f} value={f}>
-                {f}
-              </option>
-            ))}
-          </select>
-        </Field>
-      </div>
-
-      <pre className="qe-preview" data-testid="influx-preview">
-        {renderInfluxQL(target)}
-      </pre>
-    </div>
+    </SuggestErrorContext>
   );
 }
 
@@ -216,28 +224,30 @@ interface SuggestInputProps {
   'aria-label'?: string;
 }
 
+/** Where a builder's inputs report failed suggestions, so the builder shows one message, not one per input. */
+const SuggestErrorContext = createContext<(error: string | undefined) => void>(() => {});
+
 /** A draft input with the datasource's names as a native suggestion list. */
 function SuggestInput({ load, ...props }: SuggestInputProps) {
   const listId = useId();
   const [options, setOptions] = useState<string[]>([]);
-  const [error, setError] = useState<string>();
+  const reportError = useContext(SuggestErrorContext);
   const fetchOptions = () =>
     load().then(
       (names) => {
         setOptions(names);
-        setError(undefined);
+        reportError(undefined);
       },
-      (e) => setError(`No suggestions: ${errorText(e)}`),
+      (e) => reportError(`No suggestions from the datasource: ${errorText(e)}`),
     );
   return (
-    <span className="qe-suggest" title={error}>
+    <>
       <DraftInput {...props} list={listId} onFocus={fetchOptions} />
       <datalist id={listId}>
         {options.map((o) => (
           <option key={o} value={o} />
         ))}
       </datalist>
-      {error && <span className="qe-hint qe-suggest-error">{error}</span>}
-    </span>
+    </>
   );
 }
