@@ -20,6 +20,9 @@ import {
 import { influxNames, metaQueries } from './influxMeta';
 import { text, withKey, type QueryEditorProps, type Target } from './types';
 
+/** GROUP BY time() choices offered (any other interval can be typed). */
+const TIME_GROUPS = ['$__interval', '10s', '1m', '5m', '10m', '1h', '1d'];
+
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export function InfluxQueryEditor({ datasource, query, onChange, onRunQuery }: QueryEditorProps) {
@@ -58,6 +61,7 @@ export function InfluxQueryEditor({ datasource, query, onChange, onRunQuery }: Q
           <select data-testid="query-format" value={text(query, 'resultFormat', 'time_series')} onChange={(e) => apply({ ...query, resultFormat: e.target.value })}>
             <option value="time_series">Time series</option>
             <option value="table">Table</option>
+            <option value="logs">Logs</option>
           </select>
         </Field>
       </div>
@@ -111,6 +115,7 @@ function Builder({ uid, target, apply }: BuilderProps) {
   const setTag = (i: number, patch: Partial<TagFilter>) => setTags(tags.map((t, j) => (j === i ? { ...t, ...patch } : t)));
   const needsMeasurement = (load: () => Promise<string[]>) => () => (measurement ? load() : Promise.resolve([]));
   const [suggestError, setSuggestError] = useState<string>();
+  const intervalsId = useId();
 
   return (
     <SuggestErrorContext value={setSuggestError}>
@@ -178,7 +183,19 @@ function Builder({ uid, target, apply }: BuilderProps) {
         <div className="qe-options">
           <span className="qe-keyword">GROUP BY</span>
           <Field label="Time">
-            <DraftInput testId="influx-group-time" value={group.time} width="8em" placeholder="none" onCommit={(time) => apply(withGroupBy(target, { ...group, time: time.trim() }))} />
+            <DraftInput
+              testId="influx-group-time"
+              value={group.time}
+              width="8em"
+              placeholder="none"
+              list={intervalsId}
+              onCommit={(time) => apply(withGroupBy(target, { ...group, time: time.trim() }))}
+            />
+            <datalist id={intervalsId}>
+              {TIME_GROUPS.map((t) => (
+                <option key={t} value={t} />
+              ))}
+            </datalist>
           </Field>
           <Field label="Tags">
             <DraftInput

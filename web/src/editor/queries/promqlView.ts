@@ -67,6 +67,7 @@ const theme = EditorView.theme({
   '.cm-tooltip-autocomplete > ul': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', maxHeight: '16em' },
   '.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: 'var(--primary)', color: 'var(--primary-text)' },
   '.cm-completionDetail': { color: 'var(--text-weak)', fontStyle: 'normal', marginLeft: '1em' },
+  '.cm-tooltip-autocomplete > ul > li[aria-selected] .cm-completionDetail': { color: 'inherit', opacity: 0.8 },
   '.cm-completionInfo': { maxWidth: '30em', padding: '4px 8px' },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--error)' },
 });
@@ -97,8 +98,8 @@ export function createPromQLView(options: PromQLViewOptions): { view: EditorView
     state: EditorState.create({
       doc: options.doc,
       extensions: [
-        // Shift+Enter runs the query even while the completion list is open.
-        Prec.highest(keymap.of([{ key: 'Shift-Enter', run }])),
+        // Shift+Enter (as in Grafana, or Ctrl/Cmd+Enter) runs the query, even with the completion list open.
+        Prec.highest(keymap.of([{ key: 'Shift-Enter', run }, { key: 'Mod-Enter', run }])),
         history(),
         closeBrackets(),
         bracketMatching(),
