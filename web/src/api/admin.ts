@@ -80,6 +80,9 @@ export const searchServiceAccounts = (params: { query?: string; page: number; pe
 export const createServiceAccount = (name: string, role: OrgRole) =>
   requestJson<ServiceAccount>('/api/serviceaccounts', { method: 'POST', body: { name, role } });
 
+export const updateServiceAccountRole = (id: number, role: OrgRole) =>
+  requestJson<{ message: string }>(`/api/serviceaccounts/${id}`, { method: 'PATCH', body: { role } });
+
 export const deleteServiceAccount = (id: number) => requestJson<{ message: string }>(`/api/serviceaccounts/${id}`, { method: 'DELETE' });
 
 export interface ServiceAccountToken {

@@ -14,6 +14,15 @@ const datasourcePages = () => import('../pages/datasources');
 const DatasourceListPage = lazy(() => datasourcePages().then((m) => ({ default: m.DatasourceListPage })));
 const NewDatasourcePage = lazy(() => datasourcePages().then((m) => ({ default: m.NewDatasourcePage })));
 const EditDatasourcePage = lazy(() => datasourcePages().then((m) => ({ default: m.EditDatasourcePage })));
+// Creating dashboards (new, import): a chunk of its own, loaded from the browse page's New menu.
+const createPages = () => import('../pages/import');
+const NewDashboardPage = lazy(() => createPages().then((m) => ({ default: m.NewDashboardPage })));
+const ImportPage = lazy(() => createPages().then((m) => ({ default: m.ImportPage })));
+// The admin pages (users, service accounts, cluster): one chunk, for admins only.
+const adminPages = () => import('../pages/admin');
+const UsersPage = lazy(() => adminPages().then((m) => ({ default: m.UsersPage })));
+const ServiceAccountsPage = lazy(() => adminPages().then((m) => ({ default: m.ServiceAccountsPage })));
+const ClusterPage = lazy(() => adminPages().then((m) => ({ default: m.ClusterPage })));
 
 export function App() {
   return (
@@ -25,11 +34,17 @@ export function App() {
             <Route element={<SignedInLayout />}>
               <Route index element={<Navigate to="/dashboards" replace />} />
               <Route path="/dashboards" element={<BrowsePage />} />
+              <Route path="/dashboards/f/:folderUid/:slug?" element={<BrowsePage />} />
+              <Route path="/dashboard/new" element={<NewDashboardPage />} />
+              <Route path="/dashboard/import" element={<ImportPage />} />
               <Route path="/d/:uid/:slug?" element={<DashboardPage />} />
               <Route path="/profile" element={<ProfilePage />} />
               <Route path="/connections/datasources" element={<DatasourceListPage />} />
               <Route path="/connections/datasources/new" element={<NewDatasourcePage />} />
               <Route path="/connections/datasources/edit/:uid" element={<EditDatasourcePage />} />
+              <Route path="/admin/users" element={<UsersPage />} />
+              <Route path="/org/serviceaccounts" element={<ServiceAccountsPage />} />
+              <Route path="/admin/cluster" element={<ClusterPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>

@@ -12,8 +12,8 @@ import {
   datasourceVariables,
   datasourcesOfType,
   importProblem,
-  initialChoices,
   parseDashboardJson,
+  withDefaultChoices,
   type ImportForm,
 } from './importModel';
 import './import.css';
@@ -27,14 +27,16 @@ export function ImportPage() {
   const [params] = useSearchParams();
   const [datasources] = useLoad('datasources', listDatasourceChoices);
   const [text, setText] = useState('');
-  const [form, setForm] = useState<ImportForm>();
+  const [edited, setForm] = useState<ImportForm>();
   const [error, setError] = useState<string>();
-  const [conflict, setConflict] = useState<string>();
+  // A 412 (uid or title taken): the error says which, and the import can be sent again to overwrite.
+  const [conflict, setConflict] = useState(false);
   const [busy, setBusy] = useState(false);
   const dsList = datasources.kind === 'done' ? datasources.value : [];
+  const form = edited && withDefaultChoices(edited, dsList);
 
   const load = (json: string) => {
-    setConflict(undefined);
+    setConflict(false);
     const parsed = parseDashboardJson(json);
     if (!parsed.ok) {
       setForm(undefined);
@@ -49,7 +51,7 @@ export function ImportPage() {
       uid: typeof dashboard.uid === 'string' ? dashboard.uid : '',
       folderUid: params.get('folderUid') ?? '',
       overwrite: false,
-      choices: initialChoices(dashboardInputs(dashboard), datasourceVariables(dashboard), dsList),
+      choices: {},
     });
   };
 
@@ -74,25 +76,34 @@ export function ImportPage() {
     }
     setBusy(true);
     setError(undefined);
-    setConflict(undefined);
+    setConflict(false);
     try {
       const imported = await importDashboard(buildImportRequest({ ...form, overwrite }, dsList));
       navigate(imported.importedUrl || `/d/${encodeURIComponent(imported.uid)}`);
     } catch (err) {
       setBusy(false);
       if (err instanceof ApiError && err.status === 412) {
-        setConflict(conflictMessage((err.body as { status?: string } | undefined)?.status, err.message));
+        setConflict(true);
+        setError(conflictMessage((err.body as { status?: string } | undefined)?.status, err.message));
       } else {
         setError(err instanceof Error ? err.message : String(err));
       }
     }
   };
 
+  const errorMessage = error && (
+    <p className="form-error" role="alert" data-testid="import-error">
+      {error}
+    </p>
+  );
+
   const update = (change: Partial<ImportForm>) => {
-    setConflict(undefined);
+    // An edit (another uid or title) may resolve the conflict: offer the plain import again.
+    setConflict(false);
+    setError(undefined);
     setForm((f) => (f ? { ...f, ...change } : f));
   };
-  const choose = (name: string, value: string) => form && update({ choices: { ...form.choices, [name]: value } });
+  const choose = (name: string, value: string) => edited && update({ choices: { ...edited.choices, [name]: value } });
 
   return (
     <div className="create-page import-page">
@@ -107,18 +118,14 @@ export function ImportPage() {
           <textarea data-testid="import-json" rows={12} spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} placeholder='{ "title": "…", "panels": [ … ] }' />
         </label>
         <div className="form-actions">
-          <button type="button" className="button" data-testid="import-load" onClick={() => load(text)} disabled={datasources.kind === 'loading'}>
+          <button type="button" className="button" data-testid="import-load" onClick={() => load(text)}>
             Load
           </button>
         </div>
       </section>
 
       {datasources.kind === 'error' && <p className="form-error">Data sources could not be listed: {datasources.message}</p>}
-      {error && (
-        <p className="form-error" role="alert" data-testid="import-error">
-          {error}
-        </p>
-      )}
+      {!form && errorMessage}
 
       {form && (
         <form
@@ -143,11 +150,7 @@ export function ImportPage() {
             <input data-testid="import-uid" value={form.uid} onChange={(e) => update({ uid: e.target.value })} placeholder="empty: a new one is made" />
           </label>
           <InputFields form={form} datasources={dsList} onChoose={choose} />
-          {conflict && (
-            <p className="form-error" role="alert" data-testid="import-conflict">
-              {conflict}
-            </p>
-          )}
+          {errorMessage}
           <div className="form-actions">
             {conflict ? (
               <button type="button" className="button danger" data-testid="import-overwrite" disabled={busy} onClick={() => void submit(true)}>

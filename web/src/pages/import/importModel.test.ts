@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DatasourceChoice } from '../../api/import';
-import { buildImportRequest, conflictMessage, dashboardInputs, datasourceVariables, datasourcesOfType, importProblem, initialChoices, parseDashboardJson, type ImportForm } from './importModel';
+import { buildImportRequest, conflictMessage, dashboardInputs, datasourceVariables, datasourcesOfType, importProblem, initialChoices, parseDashboardJson, withDefaultChoices, type ImportForm } from './importModel';
 
 const datasources: DatasourceChoice[] = [
   { uid: 'prom-b', name: 'Prom B', type: 'prometheus' },
@@ -139,5 +139,15 @@ describe('conflictMessage', () => {
     expect(conflictMessage('version-mismatch', 'The dashboard has been changed by someone else')).toMatch(/same uid/);
     expect(conflictMessage('name-exists', 'x')).toMatch(/same name/);
     expect(conflictMessage(undefined, 'other')).toBe('other');
+  });
+});
+
+describe('withDefaultChoices', () => {
+  it('fills what the user has not chosen, keeping what they have (even an empty choice)', () => {
+    const dashboard = { ...exported, templating: { list: [{ name: 'ds', type: 'datasource', query: 'prometheus' }] } };
+    const form: ImportForm = { dashboard, title: 'T', uid: '', folderUid: '', overwrite: false, choices: { DS_PROMETHEUS: 'prom-b', ds: '' } };
+    expect(withDefaultChoices(form, datasources).choices).toEqual({ DS_PROMETHEUS: 'prom-b', VAR_JOB: 'node', ds: '' });
+    // Before the datasource list arrives there is nothing to preselect.
+    expect(withDefaultChoices({ ...form, choices: {} }, []).choices).toEqual({ DS_PROMETHEUS: '', VAR_JOB: 'node', ds: '' });
   });
 });

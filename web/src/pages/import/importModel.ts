@@ -101,13 +101,23 @@ export function initialChoices(inputs: readonly DashboardInput[], variables: rea
   return choices;
 }
 
+/**
+ * The form with every choice the user has not made filled from `initialChoices`. Defaults are
+ * derived, not stored, so a datasource list that arrives after "Load" (an upload loads at once)
+ * still preselects.
+ */
+export function withDefaultChoices(form: ImportForm, datasources: readonly DatasourceChoice[]): ImportForm {
+  const defaults = initialChoices(dashboardInputs(form.dashboard), datasourceVariables(form.dashboard), datasources);
+  return { ...form, choices: { ...defaults, ...form.choices } };
+}
+
 export interface ImportForm {
   dashboard: Dashboard;
   title: string;
   uid: string;
   folderUid: string;
   overwrite: boolean;
-  /** Input or variable name → datasource uid (or a constant's text). */
+  /** Input or variable name → datasource uid (or a constant's text): what the user chose. */
   choices: Record<string, string>;
 }
 
