@@ -77,8 +77,10 @@ export function BrowsePage() {
 
   const filtered = query !== '' || tags.length > 0 || starred;
   const groups = useMemo(() => {
+    // Nothing until the search answers: folders alone would show as empty for a moment.
+    if (!hits) return [];
     // Under a filter, a folder with no match is noise; unfiltered, an empty folder is still a place.
-    const all = groupByFolder(hits ?? [], filtered ? [] : folders);
+    const all = groupByFolder(hits, filtered ? [] : folders);
     if (!folderUid) return all;
     return [all.find((g) => g.uid === folderUid) ?? { uid: folderUid, title: folder.title ?? '', items: [] }];
   }, [hits, folders, filtered, folderUid, folder.title]);
@@ -166,7 +168,7 @@ export function BrowsePage() {
               {group.uid === GENERAL_UID ? group.title : <Link to={`/dashboards/f/${encodeURIComponent(group.uid)}`}>{group.title}</Link>}
             </h2>
           )}
-          {hits !== undefined && group.items.length === 0 && <p className="folder-empty">{filtered ? 'No matching dashboards in this folder.' : 'No dashboards in this folder yet.'}</p>}
+          {group.items.length === 0 && <p className="folder-empty">{filtered ? 'No matching dashboards in this folder.' : 'No dashboards in this folder yet.'}</p>}
           {group.items.length > 0 && (
             <ul className="dash-list">
               {group.items.map((hit) => (

@@ -188,10 +188,12 @@ function TokenList({ accountId, version, onChanged }: { accountId: number; versi
               <td>{t.hasExpired ? <span className="form-error">expired</span> : t.expiration ? relativeTime(t.expiration, now) : 'never'}</td>
               <td>{t.created ? relativeTime(t.created, now) : ''}</td>
               <td>{t.lastUsedAt ? relativeTime(t.lastUsedAt, now) : 'never'}</td>
-              <td className="actions">
-                <button type="button" className="button danger" data-testid="sa-token-delete" disabled={action.busy} onClick={() => void action.run(() => deleteToken(accountId, t.id))}>
-                  Delete
-                </button>
+              <td>
+                <div className="actions">
+                  <button type="button" className="button danger" data-testid="sa-token-delete" disabled={action.busy} onClick={() => void action.run(() => deleteToken(accountId, t.id))}>
+                    Delete
+                  </button>
+                </div>
               </td>
             </tr>
           ))}

@@ -123,25 +123,27 @@ function UserRow({ user, role, rolesKnown, isMe, onChanged }: { user: ListedUser
           </div>
         )}
       </td>
-      <td className="actions">
-        <button type="button" className="button" data-testid="user-password" onClick={() => setResetting(true)}>
-          Reset password
-        </button>
-        {confirmDelete ? (
-          <>
-            <button type="button" className="button danger" data-testid="user-delete-confirm" disabled={action.busy} onClick={() => void action.run(() => deleteUser(user.id))}>
-              Delete {user.login}
-            </button>
-            <button type="button" className="button" onClick={() => setConfirmDelete(false)}>
-              Cancel
-            </button>
-          </>
-        ) : (
-          <button type="button" className="button danger" data-testid="user-delete" disabled={isMe} title={isMe ? 'You cannot delete yourself' : undefined} onClick={() => setConfirmDelete(true)}>
-            Delete
+      <td>
+        <div className="actions">
+          <button type="button" className="button" data-testid="user-password" onClick={() => setResetting(true)}>
+            Reset password
           </button>
-        )}
-        {resetting && <ResetPasswordDialog user={user} onClose={() => setResetting(false)} />}
+          {confirmDelete ? (
+            <>
+              <button type="button" className="button danger" data-testid="user-delete-confirm" disabled={action.busy} onClick={() => void action.run(() => deleteUser(user.id))}>
+                Delete {user.login}
+              </button>
+              <button type="button" className="button" onClick={() => setConfirmDelete(false)}>
+                Cancel
+              </button>
+            </>
+          ) : (
+            <button type="button" className="button danger" data-testid="user-delete" disabled={isMe} title={isMe ? 'You cannot delete yourself' : undefined} onClick={() => setConfirmDelete(true)}>
+              Delete
+            </button>
+          )}
+          {resetting && <ResetPasswordDialog user={user} onClose={() => setResetting(false)} />}
+        </div>
       </td>
     </tr>
   );
