@@ -52,7 +52,7 @@ export function NewDashboardPage() {
           <button type="submit" className="button primary" data-testid="new-dashboard-create" disabled={busy}>
             Create
           </button>
-          <button type="button" className="button" onClick={() => navigate(-1)}>
+          <button type="button" className="button" onClick={() => navigate(folderUid ? `/dashboards/f/${encodeURIComponent(folderUid)}` : '/dashboards')}>
             Cancel
           </button>
         </div>
