@@ -102,7 +102,7 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
                 Reload
               </button>
             )}
-            <button type="button" className="button danger primary" data-testid="save-overwrite" disabled={busy} autoFocus onClick={() => void save(true)}>
+            <button type="button" className="button primary" data-testid="save-overwrite" disabled={busy} autoFocus onClick={() => void save(true)}>
               {busy ? 'Saving…' : 'Overwrite'}
             </button>
           </div>

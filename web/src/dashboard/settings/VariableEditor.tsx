@@ -207,13 +207,22 @@ export function VariableEditor({ index, onBack }: { index: number; onBack: () =>
 
 /** The variable's values, resolved as the dashboard resolves them (the variables before it included). */
 function Preview({ list, name, range }: { list: VariableModel[]; name: string; range?: { from: string; to: string } }) {
-  const resolved = useVariables(list, NO_URL_VALUES, range ?? DEFAULT_RANGE);
-  const state = resolved.states.find((s) => s.model.name === name);
+  // Typing a query should not send a request per keystroke: resolve once the list rests.
+  const [settled, setSettled] = useState(list);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(list), PREVIEW_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [list]);
+  const resolved = useVariables(settled, NO_URL_VALUES, range ?? DEFAULT_RANGE);
+  const pending = settled !== list;
+  // The state of exactly this version of the variable: an older resolution's state is not its preview.
+  const current = settled.find((v) => v.name === name);
+  const state = current ? resolved.states.find((s) => s.model === current) : undefined;
   const shown = state?.options.slice(0, 50) ?? [];
   return (
-    <section className="variable-preview" data-testid="variable-preview" data-state={!resolved.ready ? 'loading' : state?.error ? 'error' : 'done'} aria-live="polite">
+    <section className="variable-preview" data-testid="variable-preview" data-state={pending || !state ? 'loading' : state?.error ? 'error' : 'done'} aria-live="polite">
       <h3>Preview of values</h3>
-      {!resolved.ready || !state ? (
+      {pending || !state ? (
         <p className="settings-hint">Loading…</p>
       ) : state.error ? (
         <p className="field-error">{state.error}</p>
@@ -234,6 +243,7 @@ function Preview({ list, name, range }: { list: VariableModel[]; name: string; r
 }
 
 const NO_URL_VALUES: Record<string, string[]> = {};
+const PREVIEW_DELAY_MS = 400;
 const DEFAULT_RANGE = { from: 'now-6h', to: 'now' };
 
 function useDatasources(): FrontendDatasource[] | undefined {
