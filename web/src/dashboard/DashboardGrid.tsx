@@ -5,6 +5,7 @@ import { groupByRow, initiallyCollapsed, layoutItems } from './layout';
 import type { PanelModel } from './model';
 import type { GridItemPosition } from './edit';
 import { PanelFrame } from './PanelFrame';
+import { RowActions } from './RowActions';
 import type { PanelQueryContext } from './usePanelData';
 
 // Grafana's grid: 24 columns, 30 px rows, 8 px gaps.
@@ -69,12 +70,13 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, ed
         >
           {items.map((item) =>
             item.panel.type === 'row' ? (
-              <div key={item.key}>
+              <div key={item.key} className="row-header-wrap">
                 <button type="button" className="row-header" data-testid="row" data-collapsed={item.collapsed ? 'true' : 'false'} aria-expanded={!item.collapsed} onClick={() => toggleRow(item.panel.id)}>
                   <span aria-hidden="true">{item.collapsed ? '▸' : '▾'}</span>
                   {item.panel.title || 'Row'}
                   {item.collapsed && <span className="count">({item.childCount} panels)</span>}
                 </button>
+                {editing && <RowActions row={item.panel} />}
               </div>
             ) : (
               <div key={item.key}>

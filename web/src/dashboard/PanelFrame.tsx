@@ -81,7 +81,7 @@ export function PanelFrame({ panel, ctx: dashboardCtx, ready, timeZone, onZoom, 
         )}
         {menu && <PanelMenu panel={panel} title={title} hoverRef={frameRef} onView={onView} />}
       </header>
-      <div className="panel-body" ref={bodyRef}>
+      <div className="panel-body" ref={bodyRef} data-width={size.width}>
         {!Component ? (
           <div className="panel-placeholder">Panel type {panel.type} is not supported yet</div>
         ) : state.status === 'error' && queries ? (

@@ -24,7 +24,9 @@ export interface InspectQuery {
 /** The width the panel's body has on the page, so the request matches the panel's own (maxDataPoints). */
 function panelWidth(panel: PanelModel): number {
   const body = document.querySelector<HTMLElement>(`[data-testid="panel"][data-panel-id="${panel.id}"] .panel-body`);
-  if (body && body.clientWidth > 0) return body.clientWidth;
+  // PanelFrame writes the width it queries with on the panel's body.
+  const measured = Number(body?.dataset.width);
+  if (measured > 0) return measured;
   return Math.round(((panel.gridPos?.w ?? 12) / 24) * window.innerWidth);
 }
 

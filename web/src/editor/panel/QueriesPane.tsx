@@ -114,13 +114,13 @@ export function QueriesPane({ panel, datasources, onChange, onRun }: Props) {
                 {hidden && <span className="muted">(hidden: not sent)</span>}
                 <span className="pe-spacer" />
                 <button type="button" className="button ghost" data-testid="query-duplicate" title="Duplicate query" aria-label={`Duplicate query ${refId}`} onClick={() => setTargets((t) => duplicateTarget(t, index))}>
-                  ⧉
+                  Duplicate
                 </button>
                 <button type="button" className="button ghost" data-testid="query-hide" aria-pressed={hidden} title={hidden ? 'Show query (send it)' : 'Hide query (do not send it)'} aria-label={`${hidden ? 'Show' : 'Hide'} query ${refId}`} onClick={() => (setTargets((t) => setHidden(t, index, !hidden)), onRun())}>
-                  {hidden ? '◌' : '◉'}
+                  {hidden ? 'Show' : 'Hide'}
                 </button>
                 <button type="button" className="button ghost" data-testid="query-remove" title="Remove query" aria-label={`Remove query ${refId}`} onClick={() => (setTargets((t) => removeTarget(t, index)), onRun())}>
-                  🗑
+                  Remove
                 </button>
               </div>
               <QueryEditor datasource={ds} query={target} onChange={(next) => setTargets((t) => replaceTarget(t, index, next))} onRunQuery={onRun} />
