@@ -86,7 +86,7 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
     const versionConflict = problem.kind === 'version-mismatch';
     return (
       <div className="modal-backdrop" onKeyDown={onKeyDown}>
-        <div className="modal save-conflict" role="alertdialog" aria-modal="true" aria-labelledby="save-conflict-title" aria-describedby="save-conflict-text" data-testid="save-conflict" data-conflict={problem.kind}>
+        <div className="modal save-conflict" role="dialog" aria-modal="true" aria-labelledby="save-conflict-title" aria-describedby="save-conflict-text" data-testid="save-conflict" data-conflict={problem.kind}>
           <h2 id="save-conflict-title">{versionConflict ? 'Someone else has updated this dashboard' : 'A dashboard with the same name in the folder already exists'}</h2>
           <p id="save-conflict-text">
             {versionConflict
@@ -162,7 +162,7 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
           </p>
         )}
         <div className="modal-buttons">
-          <button type="button" className="button" data-testid="save-dialog-cancel" disabled={busy} onClick={onClose}>
+          <button type="button" className="button" data-testid="save-cancel" disabled={busy} onClick={onClose}>
             Cancel
           </button>
           <button type="submit" className="button primary" data-testid="save-dashboard-confirm" disabled={busy}>

@@ -155,7 +155,7 @@ export function VersionsSettings() {
 
       {restoring && (
         <div className="modal-backdrop" onKeyDown={(e) => e.key === 'Escape' && !restoreBusy && setRestoring(undefined)}>
-          <div className="modal" role="alertdialog" aria-modal="true" aria-labelledby="restore-title" data-testid="version-restore-dialog">
+          <div className="modal" role="dialog" aria-modal="true" aria-labelledby="restore-title" data-testid="version-restore-dialog">
             <h2 id="restore-title">Restore version {restoring.version}</h2>
             <p>
               The dashboard is saved again as it was in version {restoring.version}, as a new version.
