@@ -24,7 +24,7 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
   const editor = useDashboardEditor();
   const { dashboard, saved, meta } = editor;
   const isNew = !saved.version && !saved.id;
-  const folderChoice = useFolderChoice(saved.uid);
+  const folderChoice = useFolderChoice(meta);
   const [folderUid, setFolderUid] = useState(folderChoice ?? meta.folderUid ?? '');
   const [message, setMessage] = useState('');
   const [tab, setTab] = useState<Tab>('details');
@@ -47,7 +47,7 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
     setBusy(true);
     try {
       await editor.save({ message: message.trim() || undefined, overwrite, folderUid: targetFolder });
-      setFolderChoice(saved.uid, undefined);
+      setFolderChoice(meta, undefined);
       inFlight.current = false;
       onClose();
       showNotice('Dashboard saved');
@@ -64,7 +64,7 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
     setBusy(true);
     try {
       await editor.reload();
-      setFolderChoice(saved.uid, undefined);
+      setFolderChoice(meta, undefined);
       inFlight.current = false;
       onClose();
       showNotice('Dashboard reloaded: your changes were dropped', 'save-notice');

@@ -16,10 +16,10 @@ const timepickerOf = (d: DashboardModel): TimePickerSettings => (d.timepicker &&
 /** General: title, description, tags, folder, editable, time options and the graph tooltip. */
 export function GeneralSettings() {
   const editor = useDashboardEditor();
-  const { dashboard, update, meta, saved } = editor;
+  const { dashboard, update, meta } = editor;
   const set = (patch: Partial<DashboardModel>) => update((d) => ({ ...d, ...patch }));
   const setTimepicker = (patch: Partial<TimePickerSettings>) => update((d) => ({ ...d, timepicker: { ...timepickerOf(d), ...patch } }));
-  const folderChoice = useFolderChoice(saved.uid);
+  const folderChoice = useFolderChoice(meta);
   const timepicker = timepickerOf(dashboard);
 
   return (
@@ -40,7 +40,7 @@ export function GeneralSettings() {
       </div>
       <label>
         Folder
-        <FolderSelect value={folderChoice ?? meta.folderUid ?? ''} onChange={(uid) => setFolderChoice(saved.uid, uid === (meta.folderUid ?? '') ? undefined : uid)} testId="settings-folder" />
+        <FolderSelect value={folderChoice ?? meta.folderUid ?? ''} onChange={(uid) => setFolderChoice(meta, uid === (meta.folderUid ?? '') ? undefined : uid)} testId="settings-folder" />
       </label>
       {folderChoice !== undefined && <span className="settings-hint">The dashboard moves to this folder when you save it.</span>}
       <fieldset className="settings-radios">
@@ -60,6 +60,8 @@ export function GeneralSettings() {
           <option value="">Default</option>
           <option value="browser">Browser time</option>
           <option value="utc">Coordinated Universal Time (UTC)</option>
+          {/* A zone Pharos does not offer (an IANA name from Grafana) stays selectable as it is. */}
+          {dashboard.timezone && !['browser', 'utc'].includes(dashboard.timezone) && <option value={dashboard.timezone}>{dashboard.timezone}</option>}
         </select>
       </label>
       <TimeRangeFields from={dashboard.time?.from ?? 'now-6h'} to={dashboard.time?.to ?? 'now'} onChange={(time) => set({ time })} />

@@ -48,7 +48,11 @@ export function VariablesSettings() {
                   </button>
                 </td>
                 <td>{TYPE_LABELS[v.type as VariableType] ?? v.type}</td>
-                <td className="variable-definition">{definitionOf(v)}</td>
+                <td>
+                  <span className="variable-definition" title={definitionOf(v)}>
+                    {definitionOf(v)}
+                  </span>
+                </td>
                 <td className="row-actions">
                   <button type="button" className="button ghost" aria-label={`Move ${v.name} up`} data-testid="variable-up" disabled={i === 0} onClick={() => setList((l) => moveItem(l, i, -1))}>
                     ↑

@@ -1,9 +1,13 @@
 // The folder chosen in the settings for a dashboard, waiting for the next save (the move happens on
 // save, as in Grafana). The editor's working copy is the dashboard JSON, which has no folder, so the
-// choice is kept here, by dashboard uid, for the save dialog to send as `folderUid`.
+// choice is kept here for the save dialog to send as `folderUid`.
+//
+// It is keyed by the editor's `meta` object, which the editor replaces when it loads, saves or
+// reloads the dashboard: a choice never outlives the loaded dashboard it was made for (leaving the
+// page, a reload after a conflict and a successful save all forget it).
 import { useSyncExternalStore } from 'react';
 
-const choices = new Map<string, string>();
+const choices = new WeakMap<object, string>();
 const listeners = new Set<() => void>();
 
 function subscribe(listener: () => void) {
@@ -11,14 +15,14 @@ function subscribe(listener: () => void) {
   return () => listeners.delete(listener);
 }
 
-/** Sets (or with `undefined` clears) the folder `dashboardUid` moves to on the next save ('' = General). */
-export function setFolderChoice(dashboardUid: string, folderUid: string | undefined) {
-  if (folderUid === undefined) choices.delete(dashboardUid);
-  else choices.set(dashboardUid, folderUid);
+/** Sets (or with `undefined` clears) the folder the dashboard moves to on the next save ('' = General). */
+export function setFolderChoice(meta: object, folderUid: string | undefined) {
+  if (folderUid === undefined) choices.delete(meta);
+  else choices.set(meta, folderUid);
   listeners.forEach((l) => l());
 }
 
-/** The pending folder of `dashboardUid`, or undefined when it stays where it is. */
-export function useFolderChoice(dashboardUid: string): string | undefined {
-  return useSyncExternalStore(subscribe, () => choices.get(dashboardUid));
+/** The pending folder, or undefined when the dashboard stays where it is. */
+export function useFolderChoice(meta: object): string | undefined {
+  return useSyncExternalStore(subscribe, () => choices.get(meta));
 }
