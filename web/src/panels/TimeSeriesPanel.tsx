@@ -27,6 +27,7 @@ interface Custom {
 interface LegendOptions {
   showLegend?: boolean;
   displayMode?: 'list' | 'table' | 'hidden';
+  placement?: 'bottom' | 'right';
   calcs?: string[];
 }
 
@@ -63,6 +64,8 @@ interface TooltipProps {
   idx: number;
   left: number;
   top: number;
+  /** Grafana's tooltip "single" mode: only this series (the one nearest the cursor). */
+  only?: number;
   width: number;
   opts: DisplayOptions;
   /** Each series' unit (an override's, else the panel's). */
@@ -71,13 +74,13 @@ interface TooltipProps {
   times: number[];
 }
 
-/** Every visible series' value at the hovered time (Grafana's tooltip "all" mode), beside the cursor. */
-function Tooltip({ series, colors, hidden, idx, left, top, width, opts, units, timeZone, times }: TooltipProps) {
+/** The visible series' values at the hovered time (all of them, or the nearest one), beside the cursor. */
+function Tooltip({ series, colors, hidden, idx, left, top, only, width, opts, units, timeZone, times }: TooltipProps) {
   const time = times[idx];
   if (time === undefined) return null;
   const rows = series
     .map((s, i) => ({ name: s.name, color: colors[i], value: valueAt(s, time), i }))
-    .filter((r) => !hidden.has(r.i));
+    .filter((r) => !hidden.has(r.i) && (only === undefined || r.i === only));
   // Keep the box inside the panel: flip to the cursor's left on the right half.
   const style = left > width / 2 ? { right: width - left + 12, top: top + 12 } : { left: left + 12, top: top + 12 };
   return (
@@ -133,7 +136,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   const [theme] = useTheme();
   const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
   // The hovered point: its index in the data and where the cursor is, for the tooltip.
-  const [hover, setHover] = useState<{ idx: number; left: number; top: number }>();
+  const [hover, setHover] = useState<{ idx: number; left: number; top: number; nearest?: number }>();
   const opts = displayOptions(panel);
   const custom = customOf(panel);
   const legend = (panel.options?.legend ?? {}) as LegendOptions;
@@ -146,8 +149,15 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   const times = useMemo(() => alignSeries(series).times, [series]);
   const units = useMemo(() => styles.map((st) => st.unit ?? opts.unit), [styles, opts.unit]);
   const hiddenFromTooltip = useMemo(() => new Set([...hidden, ...styles.flatMap((st, i) => (st.hideFromTooltip || st.hideFromViz ? [i] : []))]), [hidden, styles]);
+  // Tooltip: all series (Grafana's "multi", the legacy graph's shared tooltip), the nearest ("single"), or none.
+  const legacyTooltip = panel.tooltip as { shared?: boolean } | undefined;
+  const tooltipMode = ((panel.options?.tooltip as { mode?: string } | undefined)?.mode ?? (legacyTooltip?.shared === false ? 'single' : 'multi')) as 'single' | 'multi' | 'none' | 'hidden';
+  // The legend goes below the chart, or beside it on the right (up to 40 % of the width).
+  const legendRight = showLegend && legend.placement === 'right';
+  const legendWidth = legendRight ? Math.round(Math.min(width * 0.4, legend.displayMode === 'table' ? 420 : 280)) : 0;
+  const chartWidth = Math.max(10, width - legendWidth);
   const legendRows = legend.displayMode === 'table' ? series.length + 1 : Math.ceil(series.length / Math.max(1, Math.floor(width / 220)));
-  const legendHeight = showLegend ? Math.min(height * 0.35, 6 + legendRows * 20) : 0;
+  const legendHeight = showLegend && !legendRight ? Math.min(height * 0.35, 6 + legendRows * 20) : 0;
   const chartHeight = Math.max(40, height - legendHeight);
 
   // The chart is rebuilt when the data or its look changes, and resized in place otherwise.
@@ -193,7 +203,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
     const tzDate = timeZone === 'utc' ? (ts: number) => uPlot.tzDate(new Date(ts), 'Etc/UTC') : undefined;
     const plot = new uPlot(
       {
-        width: Math.max(10, width),
+        width: chartWidth,
         height: chartHeight,
         ms: 1,
         tzDate,
@@ -229,8 +239,18 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
           setCursor: [
             (u) => {
               const { idx, left, top } = u.cursor;
+              if (idx === null || idx === undefined || left === undefined || left < 0) return setHover(undefined);
+              // The series drawn nearest the cursor, for the single-series tooltip.
+              let nearest: number | undefined;
+              let best = Infinity;
+              u.series.forEach((s, i) => {
+                const value = i > 0 && s.show ? u.data[i][idx] : null;
+                if (value === null || value === undefined) return;
+                const distance = Math.abs(u.valToPos(value, s.scale ?? 'y') - (top ?? 0));
+                if (distance < best) [best, nearest] = [distance, i - 1];
+              });
               // Cursor positions are relative to the plot area; the tooltip is placed in the chart box.
-              setHover(idx === null || idx === undefined || left === undefined || left < 0 ? undefined : { idx, left: left + u.over.offsetLeft, top: (top ?? 0) + u.over.offsetTop });
+              setHover({ idx, left: left + u.over.offsetLeft, top: (top ?? 0) + u.over.offsetTop, nearest });
             },
           ],
           setSelect: [
@@ -260,6 +280,13 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
               }
               ctx.restore();
             },
+            (u) => {
+              // When the canvas last painted (ms since navigation start) and the points it holds, for
+              // the render benchmark (bench/render.mjs) and e2e tests. Attributes, not performance
+              // marks, so that auto-refresh does not pile up entries in the performance timeline.
+              el.dataset.drawnAt = performance.now().toFixed(1);
+              el.dataset.points = String((u.data.length - 1) * (u.data[0]?.length ?? 0));
+            },
           ],
         },
       },
@@ -276,8 +303,8 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   }, [series, styles, units, colors, theme, timeZone, range.from, range.to, panel]);
 
   useEffect(() => {
-    plotRef.current?.setSize({ width: Math.max(10, width), height: chartHeight });
-  }, [width, chartHeight]);
+    plotRef.current?.setSize({ width: chartWidth, height: chartHeight });
+  }, [chartWidth, chartHeight]);
 
   const toggle = (index: number) => {
     const next = new Set(hidden);
@@ -290,12 +317,14 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   if (series.length === 0) return <div className="panel-nodata">No data</div>;
 
   return (
-    <div className="timeseries">
+    <div className={`timeseries${legendRight ? ' legend-right' : ''}`}>
       <div className="timeseries-chart" ref={chartRef} onMouseLeave={() => setHover(undefined)}>
-        {hover && <Tooltip series={series} colors={colors} hidden={hiddenFromTooltip} idx={hover.idx} left={hover.left} top={hover.top} width={width} opts={opts} units={units} timeZone={timeZone} times={times} />}
+        {hover && tooltipMode !== 'none' && tooltipMode !== 'hidden' && (tooltipMode !== 'single' || hover.nearest !== undefined) && (
+          <Tooltip series={series} colors={colors} hidden={hiddenFromTooltip} idx={hover.idx} left={hover.left} top={hover.top} only={tooltipMode === 'single' ? hover.nearest : undefined} width={chartWidth} opts={opts} units={units} timeZone={timeZone} times={times} />
+        )}
       </div>
       {showLegend && legend.displayMode === 'table' ? (
-        <div className="legend legend-table" style={{ maxHeight: legendHeight }}>
+        <div className="legend legend-table" style={legendRight ? { width: legendWidth, maxHeight: height } : { maxHeight: legendHeight }}>
           <table>
             <thead>
               <tr>
@@ -323,7 +352,7 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
           </table>
         </div>
       ) : showLegend ? (
-        <div className="legend" style={{ maxHeight: legendHeight }}>
+        <div className="legend" style={legendRight ? { width: legendWidth, maxHeight: height } : { maxHeight: legendHeight }}>
           {series.map((s, i) => styles[i].hideFromLegend ? null : (
             <button type="button" key={i} className={`legend-item${hidden.has(i) ? ' hidden' : ''}`} onClick={() => toggle(i)} aria-pressed={!hidden.has(i)}>
               <span className="legend-swatch" style={{ background: colors[i] }} />
