@@ -64,7 +64,7 @@ export function EditToolbar() {
           </ul>
         )}
       </div>
-      <button type="button" className="button" data-testid="dashboard-settings" onClick={() => editor.openSettings('settings')}>
+      <button type="button" className="button" data-testid="dashboard-settings-button" onClick={() => editor.openSettings('settings')}>
         Settings
       </button>
       <button type="button" className={`button${editor.dirty ? ' primary' : ''}`} data-testid="dashboard-save" onClick={editor.openSave}>

@@ -34,8 +34,14 @@ export interface DashboardEditor {
   /** Edit mode: the grid can be rearranged and the editing tools are shown. */
   editing: boolean;
   setEditing: (on: boolean) => void;
-  /** True when the working copy differs from the saved JSON. */
+  /** True when the working copy differs from the saved JSON (or the folder it moves to). */
   dirty: boolean;
+  /**
+   * The folder the dashboard is in, or moves to on the next save ('' = General). The dashboard JSON
+   * has no folder, so a move is kept here and counts as a change.
+   */
+  folder: { uid: string; title: string };
+  setFolder: (uid: string, title: string) => void;
   /** Replaces the working copy with `change(working copy)`. */
   update: (change: (d: DashboardModel) => DashboardModel) => void;
   updatePanel: (id: number, change: (p: PanelModel) => PanelModel) => void;
@@ -94,26 +100,31 @@ export function useEditorState(response: DashboardResponse, page: PageHooks): Da
   const [meta, setMeta] = useState(response.meta);
   const [working, setWorking] = useState<DashboardModel>(response.dashboard);
   const [editing, setEditingState] = useState(false);
+  const savedFolder = useMemo(() => ({ uid: meta.folderUid ?? '', title: meta.folderTitle ?? 'General' }), [meta.folderUid, meta.folderTitle]);
+  const [folder, setFolderState] = useState(savedFolder);
+  const setFolder = useCallback((uid: string, title: string) => setFolderState({ uid, title }), []);
 
   const update = useCallback((change: (d: DashboardModel) => DashboardModel) => setWorking((d) => change(edit.editableDashboard(d))), []);
   const setEditing = useCallback((on: boolean) => {
     if (on) setWorking((d) => edit.editableDashboard(d));
     setEditingState(on);
   }, []);
-  const dirty = useMemo(() => working !== saved && JSON.stringify(working) !== JSON.stringify(saved), [working, saved]);
+  const dirty = useMemo(() => folder.uid !== savedFolder.uid || (working !== saved && JSON.stringify(working) !== JSON.stringify(saved)), [working, saved, folder.uid, savedFolder.uid]);
 
   const save = useCallback(
     async (options: SaveOptions = {}) => {
       const request: SaveDashboardRequest = { dashboard: working, message: options.message, overwrite: options.overwrite };
-      request.folderUid = options.folderUid ?? meta.folderUid ?? '';
+      request.folderUid = options.folderUid ?? folder.uid;
       const answer = await saveDashboard(request);
+      const movedTo = request.folderUid === folder.uid ? folder : { uid: request.folderUid, title: folder.title };
       const stored = { ...working, id: answer.id, uid: answer.uid, version: answer.version };
       setSaved(stored);
       setWorking((current) => (current === working ? stored : { ...current, id: answer.id, uid: answer.uid, version: answer.version }));
-      setMeta((m) => ({ ...m, url: answer.url, slug: answer.slug ?? m.slug, folderUid: request.folderUid, version: answer.version }));
+      setMeta((m) => ({ ...m, url: answer.url, slug: answer.slug ?? m.slug, folderUid: movedTo.uid, folderTitle: movedTo.uid ? movedTo.title : 'General', version: answer.version }));
+      setFolderState(movedTo);
       return answer;
     },
-    [working, meta.folderUid],
+    [working, folder],
   );
 
   const reload = useCallback(async () => {
@@ -121,6 +132,7 @@ export function useEditorState(response: DashboardResponse, page: PageHooks): Da
     setSaved(fresh.dashboard);
     setWorking(editing ? edit.editableDashboard(fresh.dashboard) : fresh.dashboard);
     setMeta(fresh.meta);
+    setFolderState({ uid: fresh.meta.folderUid ?? '', title: fresh.meta.folderTitle ?? 'General' });
   }, [saved.uid, editing]);
 
   return useMemo(() => {
@@ -132,6 +144,8 @@ export function useEditorState(response: DashboardResponse, page: PageHooks): Da
       editing,
       setEditing,
       dirty,
+      folder,
+      setFolder,
       update,
       updatePanel: (id, change) => update((d) => ({ ...d, panels: edit.updatePanel(panelsOf(d), id, change) })),
       addPanel: (template) => {
@@ -151,9 +165,12 @@ export function useEditorState(response: DashboardResponse, page: PageHooks): Da
         return result.id;
       },
       save,
-      discard: () => setWorking(saved),
+      discard: () => {
+        setWorking(saved);
+        setFolderState(savedFolder);
+      },
       reload,
       ...page,
     };
-  }, [working, meta, saved, editing, setEditing, dirty, update, save, reload, page]);
+  }, [working, meta, saved, editing, setEditing, dirty, folder, setFolder, savedFolder, update, save, reload, page]);
 }

@@ -213,7 +213,7 @@ function DashboardView({ response }: { response: DashboardResponse }) {
           {!url.kiosk && (
             <div className="dashboard-header">
               <h1>
-                {response.meta.folderTitle && <span className="folder-crumb">{response.meta.folderTitle} / </span>}
+                {editor.meta.folderTitle && <span className="folder-crumb">{editor.meta.folderTitle} / </span>}
                 {dashboard.title}
               </h1>
               <StarButton uid={dashboard.uid} initiallyStarred={!!response.meta.isStarred} />

@@ -1,7 +1,6 @@
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useDashboardEditor } from '../editor';
 import { FolderSelect } from '../settings/FolderSelect';
-import { setFolderChoice, useFolderChoice } from '../settings/folderChoice';
 import { DiffView } from './DiffView';
 import { showNotice } from './notice';
 import { saveProblem, type SaveProblem } from './saveErrors';
@@ -24,8 +23,6 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
   const editor = useDashboardEditor();
   const { dashboard, saved, meta } = editor;
   const isNew = !saved.version && !saved.id;
-  const folderChoice = useFolderChoice(meta);
-  const [folderUid, setFolderUid] = useState(folderChoice ?? meta.folderUid ?? '');
   const [message, setMessage] = useState('');
   const [tab, setTab] = useState<Tab>('details');
   const [busy, setBusy] = useState(false);
@@ -33,9 +30,9 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
   // A ref as well as state: two clicks in the same frame must not send two saves.
   const inFlight = useRef(false);
 
-  // The folder the save puts the dashboard in: the dialog's field for a new dashboard, else the
-  // settings' pending choice, else where it is.
-  const targetFolder = isNew ? folderUid : (folderChoice ?? meta.folderUid ?? '');
+  // The folder the save puts the dashboard in: the editor's (chosen in this dialog for a new
+  // dashboard, in the settings for a move, else where it is).
+  const targetFolder = editor.folder.uid;
 
   const save = async (overwrite: boolean) => {
     if (inFlight.current) return;
@@ -47,7 +44,6 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
     setBusy(true);
     try {
       await editor.save({ message: message.trim() || undefined, overwrite, folderUid: targetFolder });
-      setFolderChoice(meta, undefined);
       inFlight.current = false;
       onClose();
       showNotice('Dashboard saved');
@@ -64,7 +60,6 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
     setBusy(true);
     try {
       await editor.reload();
-      setFolderChoice(meta, undefined);
       inFlight.current = false;
       onClose();
       showNotice('Dashboard reloaded: your changes were dropped', 'save-notice');
@@ -139,11 +134,11 @@ export default function SaveDashboardDialog({ onClose }: SaveDashboardDialogProp
                 </label>
                 <label>
                   Folder
-                  <FolderSelect value={folderUid} onChange={(uid) => setFolderUid(uid)} testId="save-folder" />
+                  <FolderSelect value={editor.folder.uid} onChange={editor.setFolder} testId="save-folder" />
                 </label>
               </>
             )}
-            {!isNew && folderChoice !== undefined && folderChoice !== (meta.folderUid ?? '') && <p className="save-hint">The dashboard moves to the folder chosen in the settings.</p>}
+            {!isNew && editor.folder.uid !== (meta.folderUid ?? '') && <p className="save-hint">The dashboard moves to the folder chosen in the settings.</p>}
             {!editor.dirty && !isNew && <p className="save-hint">No changes to save.</p>}
             <label>
               Message

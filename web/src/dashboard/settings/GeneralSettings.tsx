@@ -2,7 +2,6 @@ import { useState, type KeyboardEvent } from 'react';
 import { useDashboardEditor } from '../editor';
 import type { DashboardModel } from '../model';
 import { FolderSelect } from './FolderSelect';
-import { setFolderChoice, useFolderChoice } from './folderChoice';
 import { DEFAULT_REFRESH_INTERVALS, parseRefreshIntervals, timeError } from './generalModel';
 
 interface TimePickerSettings {
@@ -19,7 +18,6 @@ export function GeneralSettings() {
   const { dashboard, update, meta } = editor;
   const set = (patch: Partial<DashboardModel>) => update((d) => ({ ...d, ...patch }));
   const setTimepicker = (patch: Partial<TimePickerSettings>) => update((d) => ({ ...d, timepicker: { ...timepickerOf(d), ...patch } }));
-  const folderChoice = useFolderChoice(meta);
   const timepicker = timepickerOf(dashboard);
 
   return (
@@ -40,9 +38,9 @@ export function GeneralSettings() {
       </div>
       <label>
         Folder
-        <FolderSelect value={folderChoice ?? meta.folderUid ?? ''} onChange={(uid) => setFolderChoice(meta, uid === (meta.folderUid ?? '') ? undefined : uid)} testId="settings-folder" />
+        <FolderSelect value={editor.folder.uid} onChange={editor.setFolder} testId="settings-folder" />
       </label>
-      {folderChoice !== undefined && <span className="settings-hint">The dashboard moves to this folder when you save it.</span>}
+      {editor.folder.uid !== (meta.folderUid ?? '') && <span className="settings-hint">The dashboard moves to this folder when you save it.</span>}
       <fieldset className="settings-radios">
         <legend>Editable</legend>
         <label className="checkbox">
