@@ -17,6 +17,7 @@ import { DashboardEditorProvider, PanelViewProvider, useEditorState, type PageHo
 import { EditToolbar } from '../dashboard/EditToolbar';
 import type { GridItemPosition } from '../dashboard/edit';
 import { applyGridLayout } from '../dashboard/edit';
+import { useDebouncedValue } from '../dashboard/useDebouncedValue';
 
 // The editing tools are their own chunks: a reader never loads them.
 const PanelEditor = lazy(() => import('../editor/panel/PanelEditor'));
@@ -106,7 +107,8 @@ function DashboardView({ response }: { response: DashboardResponse }) {
     document.title = `${dashboard.title} - Pharos`;
   }, [dashboard.title]);
 
-  const models = dashboard.templating?.list ?? NO_VARIABLES;
+  // While the settings are open the variables' definitions change with every key; resolve them once typing rests.
+  const models = useDebouncedValue(dashboard.templating?.list ?? NO_VARIABLES, url.editview ? 500 : 0);
   const variables = useVariables(models, url.variables, raw);
 
   // Write every variable's resolved selection into the URL, as Grafana does, so the link is complete.
