@@ -16,6 +16,7 @@ import {
   withDefaultChoices,
   type ImportForm,
 } from './importModel';
+import { JsonTextarea } from './JsonTextarea';
 import './import.css';
 
 /**
@@ -115,7 +116,7 @@ export function ImportPage() {
         </label>
         <label className="import-paste">
           <span>Or paste the dashboard JSON model</span>
-          <textarea data-testid="import-json" rows={12} spellCheck={false} value={text} onChange={(e) => setText(e.target.value)} placeholder='{ "title": "…", "panels": [ … ] }' />
+          <JsonTextarea testId="import-json" value={text} onChange={setText} />
         </label>
         <div className="form-actions">
           <button type="button" className="button" data-testid="import-load" onClick={() => load(text)}>
