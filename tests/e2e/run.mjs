@@ -3,25 +3,47 @@
 //
 //     cd tests/e2e && npm ci && node run.mjs            (scripts/test runs it as "e2e (chromium)")
 //
-// It starts `target/debug/pharos serve` (PHAROS_BIN overrides) on a free loopback port with a fresh
-// SQLite database and the demo data (the TestData datasource and the "Pharos demo" dashboard, uid
-// pharos-demo), then runs each scenario in one browser context. Every console error and uncaught
-// page exception is recorded and fails the run. A screenshot of each scenario's page is written to
-// the folder printed at the start (PHAROS_E2E_SCREENSHOTS overrides it). One "ok"/"FAIL" line per
-// scenario, then "e2e (chromium): N passed, M failed"; exit status 1 when anything failed.
+// It starts, each on a free loopback port and all in one temporary directory:
+//   - `target/debug/pharos serve` (PHAROS_BIN overrides) with a fresh SQLite database and the demo
+//     data (the TestData datasource and the "Pharos demo" dashboard, uid pharos-demo);
+//   - `prometheus-node-exporter`, and `prometheus` (its own storage) scraping the node exporter every
+//     second as job "node" and again as job "node2" (so that the dashboard's `job` variable has two
+//     values to switch between), and itself; the run waits until Prometheus has samples of
+//     `node_cpu_seconds_total`, then creates the Prometheus datasource (uid `prom`) in Pharos.
+// Then it runs each scenario in one browser context. Every console error and uncaught page exception
+// is recorded and fails the run. A screenshot of each scenario's page is written to the folder printed
+// at the start (PHAROS_E2E_SCREENSHOTS overrides it). One "ok"/"FAIL" line per scenario, then
+// "e2e (chromium): N passed, M failed"; exit status 1 when anything failed. Every process it started
+// is killed at the end, on failure and on Ctrl-C.
 //
-// Environment: PHAROS_BIN (the server binary), CHROMIUM (default /usr/bin/chromium),
-// PHAROS_E2E_SCREENSHOTS (screenshot folder), PHAROS_E2E_ONLY (run scenarios whose name contains it).
+// Environment: PHAROS_BIN (the server binary), PHAROS_SERVER_WEB_DIR (passed to Pharos: serve a UI
+// built elsewhere, e.g. `npx vite build --outDir /tmp/x`), CHROMIUM (default /usr/bin/chromium),
+// PHAROS_E2E_SCREENSHOTS (screenshot folder), PHAROS_E2E_ONLY (run scenarios whose name contains it;
+// the login scenario always runs first), PHAROS_E2E_IMPORT_VIA_API=1 (import node-exporter-full
+// through the API instead of the UI's import page: a fallback for checkouts without that page; off by
+// default, so a missing import page fails the run).
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
+
+import { expandAllRows, scrollThroughDashboard } from './lib/dashboard.mjs';
+import {
+  byTestId,
+  fail,
+  rangeOf,
+  recordProblems,
+  recordQueries,
+  ScenarioError,
+  settlePaint,
+  waitForVisiblePanels,
+} from './lib/page.mjs';
+import { startPharos } from './lib/pharos.mjs';
+import { startNodeExporter, startPrometheus, waitForSamples } from './lib/prometheus.mjs';
+import { tail } from './lib/processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -33,9 +55,9 @@ const shotsDir = path.resolve(
   process.env.PHAROS_E2E_SCREENSHOTS || path.join(targetDir, 'e2e-screenshots', stamp),
 );
 const only = process.env.PHAROS_E2E_ONLY || '';
+const importViaApi = process.env.PHAROS_E2E_IMPORT_VIA_API === '1';
+const nodeExporterFullPath = path.resolve(root, '../shared/fixtures/dashboards/node-exporter-full.json');
 
-/** How long every visible panel has to reach a final state. */
-const PANEL_TIMEOUT_MS = 15_000;
 /** Flags Chromium needs headless as root on these machines (the HANDBOOK's list). Playwright gives
  * each launch a fresh temporary profile (--user-data-dir) and adds --headless itself. */
 const CHROMIUM_ARGS = [
@@ -48,220 +70,20 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-// --- the server -------------------------------------------------------------------------------
+/** How long one scenario may take before it fails (a scenario may say otherwise: `timeoutMs`). */
+const SCENARIO_TIMEOUT_MS = 120_000;
+/** The Prometheus datasource the run creates in Pharos. */
+const PROM_UID = 'prom';
+/** The scrape jobs of the one node exporter: two, so that the `job` variable has a value to change to. */
+const NODE_JOBS = ['node', 'node2'];
 
-/** The running server, killed if the run is interrupted. */
-let activeServer = null;
+// --- scenarios: signing in, browsing, the demo dashboard ---------------------------------------
 
-/** Starts Pharos on 127.0.0.1:0 and resolves once its "pharos is ready" log line names the address. */
-async function startPharos(workDir) {
-  if (!fs.existsSync(pharosBin)) {
-    throw new Error(`${pharosBin} does not exist: run cargo build first (or set PHAROS_BIN)`);
-  }
-  const logPath = path.join(workDir, 'pharos.log');
-  const log = fs.createWriteStream(logPath);
-  const child = spawn(pharosBin, ['serve'], {
-    cwd: workDir,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      PHAROS_SERVER_LISTEN: '127.0.0.1:0',
-      PHAROS_DATABASE_URL: `sqlite://${path.join(workDir, 'pharos.db')}`,
-      PHAROS_SERVER_DEMO_DATA: 'true',
-      PHAROS_LOG_FORMAT: 'json',
-      PHAROS_LOG_LEVEL: 'info',
-    },
-  });
-  const address = await new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`pharos did not log "pharos is ready" within 30 s; see ${logPath}`)),
-      30_000,
-    );
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${pharosBin}: ${e.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`pharos exited before it was ready (${signal || `exit ${code}`}); see ${logPath}`));
-    });
-    readline.createInterface({ input: child.stderr }).on('line', (line) => {
-      log.write(line + '\n');
-      try {
-        const entry = JSON.parse(line);
-        if (entry.message === 'pharos is ready' && entry.address) {
-          clearTimeout(timer);
-          resolve(entry.address);
-        }
-      } catch {
-        // Not JSON (a panic message): kept in the log file.
-      }
-    });
-  });
-  child.removeAllListeners('exit');
-  activeServer = child;
-  return {
-    url: `http://${address}`,
-    logPath,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-// --- what the browser reports -----------------------------------------------------------------
-
-/**
- * A datasource health check that fails answers 400 {"status":"ERROR"} by design (the UI shows the
- * message), and Chromium logs "Failed to load resource" for every 4xx, which the page cannot
- * prevent. Only that line, for that route, is tolerated; any other console error still fails.
- */
-function isExpectedHealthFailure(msg) {
-  const url = msg.location()?.url || '';
-  return (
-    msg.text().startsWith('Failed to load resource: the server responded with a status of 400') &&
-    /\/api\/datasources\/uid\/[^/]+\/health$/.test(new URL(url, 'http://x').pathname)
-  );
-}
-
-/** Console errors and uncaught exceptions of every page in `context`, in order. */
-function recordProblems(context) {
-  const problems = [];
-  const watch = (page) => {
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' && !isExpectedHealthFailure(msg)) {
-        const where = msg.location()?.url ? ` (${msg.location().url})` : '';
-        problems.push(`console error on ${page.url()}: ${msg.text()}${where}`);
-      }
-    });
-    page.on('pageerror', (err) => {
-      problems.push(`uncaught exception on ${page.url()}: ${err.stack || err.message || err}`);
-    });
-  };
-  context.pages().forEach(watch);
-  context.on('page', watch);
-  return problems;
-}
-
-/** `/api/ds/query` requests the page sends, with their parsed bodies. */
-function recordQueries(page) {
-  const queries = [];
-  page.on('request', (req) => {
-    if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/ds/query') {
-      let body = null;
-      try {
-        body = req.postDataJSON();
-      } catch {
-        body = null;
-      }
-      queries.push({ at: Date.now(), body });
-    }
-  });
-  return queries;
-}
-
-// --- helpers the scenarios share -------------------------------------------------------------
-
-const byTestId = (id) => `[data-testid="${id}"]`;
-
-class ScenarioError extends Error {}
-function fail(message) {
-  throw new ScenarioError(message);
-}
-/**
- * Waits until every panel that is visible in the viewport has `data-panel-state` "done" (and, for a
- * time series, pixels painted on its canvas); fails at once when any is "error", or when some are
- * not done and drawn after PANEL_TIMEOUT_MS. Returns the panels seen.
- */
-async function waitForVisiblePanels(page) {
-  const view = `${byTestId('dashboard')}, ${byTestId('panel')}`;
-  const found = await page.waitForSelector(view, { timeout: PANEL_TIMEOUT_MS }).catch(() => null);
-  if (!found) {
-    fail(
-      `no dashboard view: neither [data-testid="dashboard"] nor [data-testid="panel"] on ${page.url()} within ${PANEL_TIMEOUT_MS / 1000} s`,
-    );
-  }
-  await page
-    .waitForSelector(byTestId('panel'), { timeout: PANEL_TIMEOUT_MS })
-    .catch(() => fail(`the dashboard shows no [data-testid="panel"] within ${PANEL_TIMEOUT_MS / 1000} s`));
-  const deadline = Date.now() + PANEL_TIMEOUT_MS;
-  let panels = [];
-  for (;;) {
-    panels = await page.$$eval(byTestId('panel'), (nodes) =>
-      nodes.map((n) => {
-        const r = n.getBoundingClientRect();
-        const visible =
-          r.width > 0 &&
-          r.height > 0 &&
-          r.bottom > 0 &&
-          r.right > 0 &&
-          r.top < window.innerHeight &&
-          r.left < window.innerWidth &&
-          getComputedStyle(n).visibility !== 'hidden';
-        const title =
-          `#${n.getAttribute('data-panel-id') || '?'} ${n.getAttribute('data-panel-type') || ''} ` +
-          (n.querySelector('h2, h3, header')?.textContent || '').slice(0, 40);
-        // A time series is drawn when its canvas (uPlot) has painted pixels.
-        const type = n.getAttribute('data-panel-type') || '';
-        let drawn = true;
-        if (type === 'timeseries' || type === 'graph') {
-          drawn = [...n.querySelectorAll('canvas')].some((c) => {
-            if (!c.width || !c.height) return false;
-            const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data || [];
-            for (let i = 3; i < data.length; i += 4) if (data[i]) return true;
-            return false;
-          });
-        }
-        return {
-          title: title.trim(),
-          drawn,
-          state: n.getAttribute('data-panel-state') || '(no data-panel-state)',
-          error: n.querySelector('[data-testid="panel-error"]')?.textContent?.trim() || '',
-          visible,
-        };
-      }),
-    );
-    const visible = panels.filter((p) => p.visible);
-    const errors = visible.filter((p) => p.state === 'error');
-    if (errors.length) {
-      fail(
-        `panels in error: ${errors.map((p) => `"${p.title}"${p.error ? ` (${p.error})` : ''}`).join(', ')}`,
-      );
-    }
-    if (visible.length && visible.every((p) => p.state === 'done' && p.drawn)) {
-      return panels;
-    }
-    if (Date.now() > deadline) {
-      const pending = visible.filter((p) => p.state !== 'done' || !p.drawn);
-      fail(
-        visible.length
-          ? `after ${PANEL_TIMEOUT_MS / 1000} s, panels not done: ` +
-              pending.map((p) => `"${p.title}"=${p.state}${p.drawn ? '' : ' (nothing drawn on its canvas)'}`).join(', ')
-          : `no panel is visible in the viewport (${panels.length} in the page)`,
-      );
-    }
-    await page.waitForTimeout(100);
-  }
-}
-
-/** A query's range as [fromMs, toMs]: Grafana's frontend sends epoch-ms strings. */
-function rangeOf(body) {
-  const from = Number(body?.from);
-  const to = Number(body?.to);
-  return Number.isFinite(from) && Number.isFinite(to) ? [from, to] : null;
-}
-
-// --- the scenarios ----------------------------------------------------------------------------
-
-const scenarios = [
+const basicScenarios = [
   {
     name: 'login as admin/admin (skipping the change-password offer)',
     shot: 'login',
+    always: true,
     async run({ page, base }) {
       await page.goto(`${base}/login`);
       await page.fill(byTestId('login-user'), 'admin');
@@ -316,34 +138,42 @@ const scenarios = [
     shot: 'demo-last-1h',
     async run({ page, base }) {
       const queries = recordQueries(page);
-      await page.goto(`${base}/d/pharos-demo?from=now-6h&to=now`);
-      await waitForVisiblePanels(page);
-      const before = queries.length;
-      if (!before) fail('the dashboard drew its panels without a POST /api/ds/query');
-      const changedAt = Date.now();
-      await page.goto(`${base}/d/pharos-demo?from=now-1h&to=now`);
-      await waitForVisiblePanels(page);
-      const after = queries.filter((q) => q.at >= changedAt);
-      if (!after.length) fail('no POST /api/ds/query after the time range changed');
-      const spans = after.map((q) => rangeOf(q.body)).filter(Boolean).map(([f, t]) => t - f);
-      const hour = 3_600_000;
-      if (!spans.length) {
-        fail(`the queries after the change carry no from/to: ${JSON.stringify(after[0].body).slice(0, 200)}`);
-      }
-      if (!spans.every((s) => Math.abs(s - hour) < 60_000)) {
-        fail(`queries after the change span ${spans.map((s) => `${(s / 60_000).toFixed(1)} min`).join(', ')}, not 1 h`);
-      }
-      const url = new URL(page.url());
-      if (url.searchParams.get('from') !== 'now-1h' || url.searchParams.get('to') !== 'now') {
-        fail(`the URL lost the range: ${page.url()}`);
+      try {
+        await page.goto(`${base}/d/pharos-demo?from=now-6h&to=now`);
+        await waitForVisiblePanels(page);
+        if (!queries.length) fail('the dashboard drew its panels without a POST /api/ds/query');
+        const changedAt = Date.now();
+        await page.goto(`${base}/d/pharos-demo?from=now-1h&to=now`);
+        await waitForVisiblePanels(page);
+        assertRefetched(queries.filter((q) => q.at >= changedAt), 3_600_000, 'the time range changed in the URL');
+        const url = new URL(page.url());
+        if (url.searchParams.get('from') !== 'now-1h' || url.searchParams.get('to') !== 'now') {
+          fail(`the URL lost the range: ${page.url()}`);
+        }
+      } finally {
+        queries.stop();
       }
     },
   },
+];
+
+// --- scenarios: datasources --------------------------------------------------------------------
+
+const datasourceScenarios = [
   {
     name: 'add a datasource with Save & test: TestData answers ok',
     shot: 'datasource-testdata',
     async run({ page, base }) {
       await addDatasource(page, base, 'grafana-testdata-datasource', 'E2E TestData');
+      await saveAndTest(page, 'ok');
+    },
+  },
+  {
+    name: 'add a datasource with Save & test: the real Prometheus answers ok',
+    shot: 'datasource-prometheus',
+    async run({ page, base, prometheus }) {
+      await addDatasource(page, base, 'prometheus', 'E2E Prometheus');
+      await page.fill(byTestId('datasource-url'), prometheus.url);
       await saveAndTest(page, 'ok');
     },
   },
@@ -357,14 +187,14 @@ const scenarios = [
     },
   },
   {
-    name: 'the datasource list shows both new datasources',
+    name: 'the datasource list shows the new datasources',
     shot: 'datasource-list',
     async run({ page, base }) {
       await page.goto(`${base}/connections/datasources`);
       const items = page.locator(byTestId('datasource-list-item'));
       await items.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => fail('no [data-testid="datasource-list-item"] on /connections/datasources'));
       const texts = await items.allTextContents();
-      for (const name of ['E2E TestData', 'E2E Prometheus down']) {
+      for (const name of ['E2E TestData', 'E2E Prometheus', 'E2E Prometheus down', 'Prometheus']) {
         if (!texts.some((t) => t.includes(name))) fail(`the list lacks "${name}": ${JSON.stringify(texts)}`);
       }
     },
@@ -394,16 +224,270 @@ async function saveAndTest(page, want) {
   if (status !== want) fail(`Save & test gave data-status="${status}", wanted "${want}": ${await result.textContent()}`);
 }
 
+// --- scenarios: node-exporter-full against the real Prometheus ---------------------------------
+
+/** Set by the import scenario: the imported dashboard's uid (the later scenarios view it). */
+const imported = { uid: null };
+
+const nodeExporterScenarios = [
+  {
+    name: 'import node-exporter-full through the import page',
+    shot: 'node-exporter-full-import',
+    async run({ page, base, pharos }) {
+      imported.uid = importViaApi
+        ? await importWithApi(pharos, fs.readFileSync(nodeExporterFullPath, 'utf8'))
+        : await importThroughUi(page, base, nodeExporterFullPath);
+    },
+  },
+  {
+    name: 'node-exporter-full: every panel of every row drawn against Prometheus, none in error',
+    shot: 'node-exporter-full',
+    // ~125 panels over ~115 screens (row panels keep their saved gaps): about 25 s on a quiet machine.
+    timeoutMs: 300_000,
+    async run({ page, base, node, prometheus, report }) {
+      if (!imported.uid) fail('node-exporter-full was not imported (the import scenario failed)');
+      await page.goto(nodeExporterUrl(base, node, 'node', 'now-5m'));
+      await waitForVisiblePanels(page);
+      const opened = await expandAllRows(page);
+      const { panels, stops, inPage } = await scrollThroughDashboard(page);
+      // Every panel in the page must have been seen drawn at some stop of the scroll.
+      const seenKeys = new Set(panels.map((p) => p.key));
+      const missed = inPage.filter((p) => !seenKeys.has(p.key));
+      if (missed.length) fail(`panels never seen drawn while scrolling: ${missed.map((p) => p.title).join(', ')}`);
+      const expected = countPanels(JSON.parse(fs.readFileSync(nodeExporterFullPath, 'utf8')).panels);
+      if (inPage.length !== expected) {
+        fail(`${inPage.length} panels in the page after opening every row, the dashboard has ${expected}`);
+      }
+      const noData = panels.filter((p) => p.noData);
+      const errors = panels.filter((p) => p.state === 'error' || p.error);
+      const line =
+        `${panels.length} panels drawn, ${errors.length} errors (${panels.length - noData.length} with data, ` +
+        `${noData.length} "No data"; ${opened} rows opened, ${stops} screens)`;
+      report(line);
+      if (noData.length) report(`"No data" (no such series on this machine): ${noData.map((p) => p.heading).join('; ')}`);
+      await assertNoDataIsMissingMetrics(noData, prometheus);
+      // A "No data" panel is drawn: its query answered, this machine just has no such series
+      // (no hardware sensors, systemd or RAID in a container). What must not happen is most of the
+      // dashboard being empty, which would mean the variables or queries went wrong.
+      if (noData.length > panels.length / 3) {
+        fail(`${noData.length} of ${panels.length} panels say "No data": the job/instance variables or the queries are wrong`);
+      }
+    },
+  },
+  {
+    name: 'time range picker and a variable: URL changes and panels refetch',
+    shot: 'node-exporter-full-15m-node2',
+    async run({ page, base, node, report }) {
+      if (!imported.uid) fail('node-exporter-full was not imported (the import scenario failed)');
+      const queries = recordQueries(page);
+      try {
+        await page.goto(nodeExporterUrl(base, node, 'node', 'now-5m'));
+        const panels = await waitForVisiblePanels(page);
+        if (!queries.length) fail('the dashboard drew its panels without a POST /api/ds/query');
+        // Every visible panel of this dashboard queries, and every query uses $job and the range.
+        const visible = panels.filter((p) => p.visible).length;
+
+        // 1. The time picker: "Last 15 minutes".
+        await page.click(byTestId('time-picker'));
+        let changedAt = Date.now();
+        await page.locator(byTestId('time-range-option'), { hasText: 'Last 15 minutes' }).click();
+        await page
+          .waitForURL((url) => url.searchParams.get('from') === 'now-15m' && url.searchParams.get('to') === 'now', { timeout: 5_000 })
+          .catch(() => fail(`choosing "Last 15 minutes" did not put from=now-15m&to=now in the URL: ${page.url()}`));
+        const afterRange = await refetches(page, queries, changedAt, visible, 'the time range changed in the picker');
+        assertRefetched(afterRange, 15 * 60_000, 'the time range changed in the picker');
+        report(`time range now-5m → now-15m (picker): ${afterRange.length} POST /api/ds/query for ${visible} visible panels`);
+
+        // 2. The `job` variable in the variables bar: node → node2.
+        const select = page.locator(`${byTestId('variable')}[data-variable="job"] select`);
+        const options = await select.locator('option').allTextContents();
+        if (!options.includes('node2')) fail(`the job variable offers ${JSON.stringify(options)}, not node2`);
+        changedAt = Date.now();
+        await select.selectOption('node2');
+        await page
+          .waitForURL((url) => url.searchParams.get('var-job') === 'node2', { timeout: 5_000 })
+          .catch(() => fail(`choosing job node2 did not put var-job=node2 in the URL: ${page.url()}`));
+        const afterVariable = await refetches(page, queries, changedAt, visible, 'the job variable changed');
+        const withNode2 = afterVariable.filter((q) => q.body?.variables?.job === 'node2' || JSON.stringify(q.body).includes('"node2"'));
+        if (withNode2.length < visible) {
+          fail(`${withNode2.length} of the ${afterVariable.length} queries after the change carry job node2, for ${visible} visible panels: ${JSON.stringify(afterVariable[0].body).slice(0, 300)}`);
+        }
+        const url = new URL(page.url());
+        if (url.searchParams.get('from') !== 'now-15m') fail(`changing the variable lost the time range: ${page.url()}`);
+        report(`variable job node → node2 (variables bar): ${afterVariable.length} POST /api/ds/query, ${withNode2.length} with job node2, for ${visible} visible panels`);
+      } finally {
+        queries.stop();
+      }
+    },
+  },
+];
+
+/** The node-exporter-full view with its variables set to the one node exporter, on `job`. */
+function nodeExporterUrl(base, node, job, from) {
+  const params = new URLSearchParams({
+    from,
+    to: 'now',
+    'var-ds_prometheus': PROM_UID,
+    'var-job': job,
+    'var-nodename': node.nodename,
+    'var-node': node.instance,
+  });
+  return `${base}/d/${imported.uid}?${params}`;
+}
+
+/**
+ * A panel that says "No data" is fine only when this machine lacks what it shows: none of the
+ * node_* metrics its queries name may exist in Prometheus for job "node". If one does, the empty
+ * panel points at a bug (a variable, the interpolation or the frames), and the scenario fails.
+ */
+async function assertNoDataIsMissingMetrics(noData, prometheus) {
+  const fixture = JSON.parse(fs.readFileSync(nodeExporterFullPath, 'utf8'));
+  const byId = new Map();
+  const walk = (panels) => panels.forEach((p) => (byId.set(String(p.id), p), walk(p.panels ?? [])));
+  walk(fixture.panels);
+  const suspicious = [];
+  for (const p of noData) {
+    const exprs = (byId.get(p.id)?.targets ?? []).map((t) => t.expr || '').join(' ');
+    const names = [...new Set(exprs.match(/\bnode_[a-zA-Z0-9_]+/g) ?? [])];
+    if (!names.length) continue;
+    const found = await prometheus.query(`group by (__name__) ({__name__=~"${names.join('|')}", job="node"})`);
+    if (found.length) suspicious.push(`"${p.heading}" (Prometheus has ${found.map((r) => r.metric.__name__).join(', ')})`);
+  }
+  if (suspicious.length) fail(`panels say "No data" although their metrics exist: ${suspicious.join('; ')}`);
+}
+
+/** Panels of a dashboard JSON, counting those inside collapsed rows and not counting row headers. */
+function countPanels(panels) {
+  return panels.reduce((n, p) => n + (p.type === 'row' ? countPanels(p.panels ?? []) : 1), 0);
+}
+
+/**
+ * After a change, waits until at least `expected` queries have been sent since `since` (each
+ * visible panel refetching once) and the visible panels are drawn again; returns those queries.
+ * Waiting on the count first matters: right after the URL changes, the panels still show the old
+ * answer as "done", so waiting for "done" alone could look before any refetch started.
+ */
+async function refetches(page, queries, since, expected, what) {
+  const deadline = Date.now() + 10_000;
+  while (queries.filter((q) => q.at >= since).length < expected) {
+    if (Date.now() > deadline) {
+      fail(`${queries.filter((q) => q.at >= since).length} POST /api/ds/query within 10 s after ${what}, for ${expected} visible panels`);
+    }
+    await page.waitForTimeout(50);
+  }
+  await waitForVisiblePanels(page);
+  return queries.filter((q) => q.at >= since);
+}
+
+/** Fails unless `after` (the queries since a change) is non-empty and every one spans `spanMs`. */
+function assertRefetched(after, spanMs, what) {
+  if (!after.length) fail(`no POST /api/ds/query after ${what}`);
+  const spans = after.map((q) => rangeOf(q.body)).filter(Boolean).map(([f, t]) => t - f);
+  if (!spans.length) {
+    fail(`the queries after ${what} carry no from/to: ${JSON.stringify(after[0].body).slice(0, 200)}`);
+  }
+  if (!spans.every((s) => Math.abs(s - spanMs) < 60_000)) {
+    fail(`queries after ${what} span ${spans.map((s) => `${(s / 60_000).toFixed(1)} min`).join(', ')}, not ${spanMs / 60_000} min`);
+  }
+}
+
+/**
+ * The import page (`/dashboard/import`): upload the JSON file, keep its title and uid, point every
+ * datasource choice at the Prometheus datasource, import; the page then opens the dashboard.
+ * Returns the new dashboard's uid (from the URL).
+ */
+async function importThroughUi(page, base, file) {
+  await page.goto(`${base}/dashboard/import`);
+  const upload = page.locator(byTestId('import-file'));
+  await upload
+    .waitFor({ state: 'attached', timeout: 10_000 })
+    .catch(() => fail(`no import page: [data-testid="import-file"] is not on ${base}/dashboard/import (PHAROS_E2E_IMPORT_VIA_API=1 imports through the API instead)`));
+  // The upload, not typing into the textarea: playwright's fill() of 467 KB does not finish in
+  // minutes. The upload puts the text in the textarea too, and loads it.
+  await upload.setInputFiles(file);
+  await importFormOrError(page, 'the upload');
+  const pasted = await page.locator(byTestId('import-json')).inputValue();
+  const text = fs.readFileSync(file, 'utf8');
+  if (pasted !== text) fail(`the upload put ${pasted.length} characters in the JSON box, the file has ${text.length}`);
+  // "Load" reads the box again: the paste path.
+  await page.click(byTestId('import-load'));
+  await importFormOrError(page, '"Load"');
+  const title = await page.locator(byTestId('import-title')).inputValue();
+  if (title !== 'Node Exporter Full') fail(`the import form's title is "${title}", not "Node Exporter Full"`);
+  const uid = await page.locator(byTestId('import-uid')).inputValue();
+  // One select per datasource choice: node-exporter-full's $ds_prometheus variable (it has no
+  // __inputs; a dashboard exported "for sharing externally" would have one per input). Ours is
+  // not the only Prometheus (the datasource scenarios add two), so choose it by uid.
+  for (const input of await page.locator(`select${byTestId('import-input')}`).all()) {
+    await input.selectOption(PROM_UID);
+  }
+  const error = page.locator(byTestId('import-error'));
+  await page.click(byTestId('import-submit'));
+  await Promise.race([
+    page.waitForURL((url) => url.pathname.startsWith('/d/'), { timeout: 15_000 }),
+    error.waitFor({ state: 'visible', timeout: 15_000 }),
+  ]).catch(() => fail(`"Import" neither opened the dashboard nor showed an error (still on ${page.url()})`));
+  if (await error.isVisible()) fail(`importing failed: ${(await error.textContent())?.trim()}`);
+  const opened = new URL(page.url()).pathname.split('/')[2];
+  if (uid && opened !== uid) fail(`the import opened /d/${opened}, the form said uid ${uid}`);
+  await waitForVisiblePanels(page);
+  return opened;
+}
+
+/** Waits for the import options form (or fails with the page's error) after `what`. */
+async function importFormOrError(page, what) {
+  const submit = page.locator(byTestId('import-submit'));
+  const error = page.locator(byTestId('import-error'));
+  await Promise.race([submit.waitFor({ state: 'visible', timeout: 10_000 }), error.waitFor({ state: 'visible', timeout: 10_000 })]).catch(() =>
+    fail(`after ${what}, neither the import options ([data-testid="import-submit"]) nor an error appeared`),
+  );
+  if (await error.isVisible()) fail(`after ${what}, the import page says: ${(await error.textContent())?.trim()}`);
+}
+
+/** The fallback (PHAROS_E2E_IMPORT_VIA_API=1): POST /api/dashboards/db with the fixture unchanged. */
+async function importWithApi(pharos, text) {
+  const dashboard = JSON.parse(text);
+  delete dashboard.id;
+  const saved = await pharos.api('POST', '/api/dashboards/db', { dashboard, overwrite: true, folderUid: '' });
+  return saved.uid;
+}
+
+// --- scenarios: editing (to come) --------------------------------------------------------------
+
+// Edit + save, and the 412 "someone else saved this dashboard" conflict dialog: the lead adds
+// these once the editor lands (the editor is being built). They run after the scenarios above, so
+// `imported.uid` (node-exporter-full) and the demo dashboard are there to edit.
+const editScenarios = [];
+
+const scenarios = [...basicScenarios, ...datasourceScenarios, ...nodeExporterScenarios, ...editScenarios];
+
 // --- the run ----------------------------------------------------------------------------------
+
+/** Starts the node exporter and Prometheus, waits for node samples, and names this machine's node. */
+async function startPrometheusStack(workDir) {
+  const exporter = await startNodeExporter(workDir);
+  const prometheus = await startPrometheus(
+    workDir,
+    NODE_JOBS.map((job) => ({ job, addresses: [exporter.address] })),
+    1000,
+  );
+  await waitForSamples(prometheus, 'node_cpu_seconds_total', NODE_JOBS);
+  const uname = await prometheus.query('node_uname_info{job="node"}');
+  if (!uname.length) throw new Error('Prometheus has no node_uname_info{job="node"}: the node exporter is not being scraped');
+  const node = { nodename: uname[0].metric.nodename, instance: uname[0].metric.instance };
+  return { exporter, prometheus, node };
+}
 
 async function main() {
   const started = Date.now();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pharos-e2e-'));
   fs.mkdirSync(shotsDir, { recursive: true });
   console.log(`e2e: server ${pharosBin}, browser ${chromiumBin}`);
+  if (process.env.PHAROS_SERVER_WEB_DIR) console.log(`e2e: web UI from ${process.env.PHAROS_SERVER_WEB_DIR}`);
   console.log(`e2e: screenshots in ${shotsDir}`);
 
-  let server;
+  let pharos;
+  let stack;
   let browser;
   let passed = 0;
   let failed = 0;
@@ -412,13 +496,26 @@ async function main() {
     if (!fs.existsSync(chromiumBin)) {
       throw new Error(`${chromiumBin} does not exist: install Debian's chromium (scripts/install-deps) or set CHROMIUM`);
     }
-    server = await startPharos(workDir);
-    console.log(`e2e: pharos at ${server.url} (log ${server.logPath})`);
-    const home = await fetch(`${server.url}/`);
-    const homeText = await home.text();
+    pharos = await startPharos({ bin: pharosBin, dir: workDir });
+    console.log(`e2e: pharos at ${pharos.url} (log ${pharos.logPath})`);
+    const homeText = await (await fetch(`${pharos.url}/`)).text();
     if (homeText.includes('scripts/build-web')) {
       throw new Error('the server has no web UI to test (it answers the "not built" page): run scripts/build-web first');
     }
+    stack = await startPrometheusStack(workDir);
+    console.log(
+      `e2e: node exporter at ${stack.exporter.address}, prometheus at ${stack.prometheus.url} ` +
+        `(node ${stack.node.nodename}, instance ${stack.node.instance})`,
+    );
+    await pharos.api('POST', '/api/datasources', {
+      name: 'Prometheus',
+      uid: PROM_UID,
+      type: 'prometheus',
+      access: 'proxy',
+      url: stack.prometheus.url,
+      jsonData: { timeInterval: '1s' },
+    });
+
     browser = await chromium.launch({
       executablePath: chromiumBin,
       headless: true,
@@ -427,23 +524,37 @@ async function main() {
     });
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     const problems = recordProblems(context);
-    const page = await context.newPage();
+    let page = await context.newPage();
     page.setDefaultTimeout(20_000);
 
-    const chosen = scenarios.filter((s) => s.name.includes(only));
+    const chosen = scenarios.filter((s) => s.always || s.name.includes(only));
     for (const [i, scenario] of chosen.entries()) {
       const t0 = Date.now();
       const seen = problems.length;
+      const notes = [];
       let error = null;
+      const limitMs = scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS;
+      let timer;
       try {
-        await scenario.run({ page, base: server.url });
+        await Promise.race([
+          scenario.run({
+            page,
+            base: pharos.url,
+            pharos,
+            prometheus: stack.prometheus,
+            node: stack.node,
+            report: (line) => notes.push(line),
+          }),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new ScenarioError(`did not finish within ${limitMs / 1000} s`)), limitMs);
+          }),
+        ]);
       } catch (e) {
         error = e instanceof ScenarioError ? e.message : String(e?.stack || e);
+      } finally {
+        clearTimeout(timer);
       }
-      // Let pending paints land (uPlot draws on an animation frame) before the screenshot.
-      await page
-        .evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
-        .catch(() => {});
+      await settlePaint(page);
       const shot = path.join(shotsDir, `${String(i + 1).padStart(2, '0')}-${scenario.shot}.png`);
       await page.screenshot({ path: shot, fullPage: true }).catch((e) => {
         console.log(`    (screenshot failed: ${e.message})`);
@@ -461,8 +572,15 @@ async function main() {
         passed += 1;
         console.log(`ok   ${scenario.name} (${secs} s)`);
       }
+      for (const note of notes) console.log(`       ${note}`);
       for (const p of newProblems) console.log(`       ${p}`);
       console.log(`       screenshot: ${shot}`);
+      if (error?.startsWith('did not finish')) {
+        // Whatever hung still holds the page: the next scenario gets a new one (same session).
+        await page.close().catch(() => {});
+        page = await context.newPage();
+        page.setDefaultTimeout(20_000);
+      }
     }
     await context.close();
   } catch (e) {
@@ -471,15 +589,18 @@ async function main() {
     console.log(`FAIL e2e set-up: ${e.message}`);
   } finally {
     if (browser) await browser.close().catch(() => {});
-    if (server) await server.stop().catch(() => {});
+    if (pharos) await pharos.stop().catch(() => {});
+    if (stack) {
+      await stack.prometheus.process.stop().catch(() => {});
+      await stack.exporter.process.stop().catch(() => {});
+    }
   }
   if (keepWorkDir) {
     console.log(`e2e: server log and database kept in ${workDir}`);
     const logPath = path.join(workDir, 'pharos.log');
     if (fs.existsSync(logPath)) {
-      const tail = fs.readFileSync(logPath, 'utf8').trim().split('\n').slice(-20);
       console.log('e2e: last lines of the server log:');
-      for (const line of tail) console.log(`    ${line}`);
+      console.log(tail(fs.readFileSync(logPath, 'utf8')));
     }
   } else {
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -489,14 +610,6 @@ async function main() {
     `e2e (chromium): ${passed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   process.exitCode = failed ? 1 : 0;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    console.log(`e2e: ${signal}, stopping`);
-    activeServer?.kill('SIGKILL');
-    process.exit(130);
-  });
 }
 
 await main();
