@@ -12,7 +12,9 @@ import { startProcess, tail } from './processes.mjs';
  * the address. PHAROS_SERVER_WEB_DIR is passed through when set, so a UI built elsewhere (e.g. `npx
  * vite build --outDir /tmp/x`) is the one served. Returns { url, logPath, pid, stop() }.
  */
-export async function startPharos({ bin, dir }) {
+export async function startPharos({ bin: given, dir }) {
+  // The child runs in `dir`: a relative path is meant from here.
+  const bin = path.resolve(given);
   if (!fs.existsSync(bin)) {
     throw new Error(`${bin} does not exist: run cargo build -p pharos-server --bins first (or set PHAROS_BIN)`);
   }
