@@ -181,6 +181,8 @@ const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 async function main() {
   const { bin, why } = chooseBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pharos-render-bench-'));
+  // Also on Ctrl-C, after processes.mjs has killed the server.
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   console.log(`render bench: server ${bin} (${why})`);
   console.log(`render bench: web UI from ${process.env.PHAROS_SERVER_WEB_DIR || 'the binary (embedded or web/dist)'}`);
   console.log(`render bench: machine ${os.cpus().length} CPUs, ${os.cpus()[0]?.model?.trim() || 'unknown CPU'}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -481,6 +481,9 @@ async function startPrometheusStack(workDir) {
 async function main() {
   const started = Date.now();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pharos-e2e-'));
+  // Interrupted (Ctrl-C) before the end: the children are killed (processes.mjs), then this goes.
+  const removeOnInterrupt = () => fs.rmSync(workDir, { recursive: true, force: true });
+  process.once('exit', removeOnInterrupt);
   fs.mkdirSync(shotsDir, { recursive: true });
   console.log(`e2e: server ${pharosBin}, browser ${chromiumBin}`);
   if (process.env.PHAROS_SERVER_WEB_DIR) console.log(`e2e: web UI from ${process.env.PHAROS_SERVER_WEB_DIR}`);
@@ -595,6 +598,7 @@ async function main() {
       await stack.exporter.process.stop().catch(() => {});
     }
   }
+  process.off('exit', removeOnInterrupt);
   if (keepWorkDir) {
     console.log(`e2e: server log and database kept in ${workDir}`);
     const logPath = path.join(workDir, 'pharos.log');
