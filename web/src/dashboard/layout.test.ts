@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandRepeats, findPanel, groupByRow, initiallyCollapsed, layoutItems, panelsFromLegacyRows } from './layout';
+import { compactUp, expandRepeats, findPanel, groupByRow, initiallyCollapsed, layoutItems, panelsFromLegacyRows } from './layout';
 import type { PanelModel } from './model';
 
 const p = (id: number, y: number, h = 4, extra: Partial<PanelModel> = {}): PanelModel => ({ id, type: 'timeseries', gridPos: { x: 0, y, w: 12, h }, ...extra });
@@ -57,6 +57,18 @@ describe('layoutItems', () => {
     ]);
   });
 
+  it('closes gaps inside a row as Grafana\'s grid does', () => {
+    // A collapsed row whose panels kept positions from far down the dashboard (y 21 and 433).
+    const gappy = [row(1, 0, true, [p(2, 21, 8), { id: 3, type: 'stat', gridPos: { x: 12, y: 21, w: 12, h: 4 } }, p(4, 433, 8)])];
+    const items = layoutItems(groupByRow(gappy), new Set());
+    expect(items.map((i) => [i.key, i.pos.x, i.pos.y])).toEqual([
+      ['1', 0, 0],
+      ['2', 0, 1],
+      ['3', 12, 1],
+      ['4', 0, 9],
+    ]);
+  });
+
   it('clamps positions into 24 columns', () => {
     const items = layoutItems(groupByRow([{ id: 1, type: 'stat', gridPos: { x: 20, y: 0, w: 30, h: 3 } }]), new Set());
     expect(items[0].pos).toEqual({ x: 0, y: 0, w: 24, h: 3 });
@@ -102,6 +114,22 @@ describe('expandRepeats', () => {
       [1, 0],
       [1001, 3],
       [5, 6],
+    ]);
+  });
+});
+
+describe('compactUp', () => {
+  it('moves each panel up until it rests on one above it, never over another', () => {
+    const out = compactUp([
+      { x: 0, y: 5, w: 12, h: 4 },
+      { x: 12, y: 0, w: 12, h: 10 },
+      { x: 6, y: 20, w: 12, h: 2 },
+    ]);
+    expect(out).toEqual([
+      { x: 0, y: 0, w: 12, h: 4 },
+      { x: 12, y: 0, w: 12, h: 10 },
+      // Overlaps both columns: rests under the taller one.
+      { x: 6, y: 10, w: 12, h: 2 },
     ]);
   });
 });

@@ -42,6 +42,28 @@ function posOf(panel: PanelModel): GridPos {
   return { x: Math.min(Math.max(0, p.x), 24 - w), y: Math.max(0, p.y), w, h: Math.max(1, p.h) };
 }
 
+const overlaps = (a: GridPos, b: GridPos) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+/**
+ * Vertical compaction, as Grafana's grid does: in order of position, each panel moves up as far as it
+ * can without overlapping one already placed; the result starts at y = 0. Saved gaps (a collapsed
+ * row's panels often keep positions from far down the dashboard) close.
+ */
+export function compactUp(positions: readonly GridPos[]): GridPos[] {
+  const order = positions.map((_, i) => i).sort((a, b) => positions[a].y - positions[b].y || positions[a].x - positions[b].x);
+  const placed: GridPos[] = [];
+  const out: GridPos[] = new Array(positions.length);
+  for (const i of order) {
+    const pos = { ...positions[i] };
+    // The lowest y it may take: under every placed panel it would overlap in columns.
+    pos.y = Math.max(0, ...placed.filter((q) => q.x < pos.x + pos.w && pos.x < q.x + q.w).map((q) => q.y + q.h));
+    while (placed.some((q) => overlaps(q, pos))) pos.y += 1;
+    placed.push(pos);
+    out[i] = pos;
+  }
+  return out;
+}
+
 /**
  * Lays the groups out top to bottom. Each group's panels keep their positions relative to one
  * another, placed under their row header; `collapsed` says which rows are closed (by row id).
@@ -57,11 +79,10 @@ export function layoutItems(groups: readonly RowGroup[], collapsed: ReadonlySet<
       if (isCollapsed) continue;
     }
     if (group.panels.length === 0) continue;
-    const positions = group.panels.map(posOf);
-    const top = Math.min(...positions.map((p) => p.y));
+    const positions = compactUp(group.panels.map(posOf));
     let bottom = cursor;
     group.panels.forEach((panel, i) => {
-      const pos = { ...positions[i], y: cursor + positions[i].y - top };
+      const pos = { ...positions[i], y: cursor + positions[i].y };
       bottom = Math.max(bottom, pos.y + pos.h);
       items.push({ key: String(panel.id), panel, pos });
     });
