@@ -10,7 +10,11 @@
 //     second as job "node" and again as job "node2" (so that the dashboard's `job` variable has two
 //     values to switch between), and itself; the run waits until Prometheus has samples of
 //     `node_cpu_seconds_total`, then creates the Prometheus datasource (uid `prom`) in Pharos.
-// Then it runs each scenario in one browser context. Every console error and uncaught page exception
+// Then it runs each scenario in one browser context: login; browse; the demo dashboard; datasources
+// with Save & test; node-exporter-full imported through the import page and viewed row by row against
+// Prometheus; time range and variable changes (URL and refetches); editing (a PromQL query typed with
+// completion and saved with a message; the 412 conflict dialog's Overwrite and Reload; a row added and
+// a panel dragged, positions saved). Every console error and uncaught page exception
 // is recorded and fails the run. A screenshot of each scenario's page is written to the folder printed
 // at the start (PHAROS_E2E_SCREENSHOTS overrides it). One "ok"/"FAIL" line per scenario, then
 // "e2e (chromium): N passed, M failed"; exit status 1 when anything failed. Every process it started
@@ -454,10 +458,186 @@ async function importWithApi(pharos, text) {
 
 // --- scenarios: editing (to come) --------------------------------------------------------------
 
-// Edit + save, and the 412 "someone else saved this dashboard" conflict dialog: the lead adds
-// these once the editor lands (the editor is being built). They run after the scenarios above, so
-// `imported.uid` (node-exporter-full) and the demo dashboard are there to edit.
-const editScenarios = [];
+// --- scenarios: editing -------------------------------------------------------------------------
+
+/** The dashboard the editing scenarios create (through the API) and change (through the UI). */
+const EDIT_UID = 'e2e-edit';
+
+/** Creates (or replaces) a one-panel dashboard querying `up` from the run's Prometheus. */
+async function createEditDashboard(pharos) {
+  return pharos.api('POST', '/api/dashboards/db', {
+    overwrite: true,
+    message: 'created by the e2e run',
+    dashboard: {
+      uid: EDIT_UID,
+      title: 'E2E edit',
+      time: { from: 'now-15m', to: 'now' },
+      panels: [
+        {
+          id: 1,
+          type: 'timeseries',
+          title: 'Targets up',
+          gridPos: { x: 0, y: 0, w: 12, h: 8 },
+          datasource: { type: 'prometheus', uid: PROM_UID },
+          targets: [{ refId: 'A', expr: 'up', datasource: { type: 'prometheus', uid: PROM_UID } }],
+        },
+      ],
+    },
+  });
+}
+
+/** Opens the dashboard, enters edit mode, and opens panel 1 in the panel editor through its menu. */
+async function openPanelEditor(page, base) {
+  await page.goto(`${base}/d/${EDIT_UID}`);
+  await waitForVisiblePanels(page);
+  await page.click(byTestId('dashboard-edit'));
+  const panel = page.locator(`${byTestId('panel')}[data-panel-id="1"]`);
+  await panel.hover();
+  await panel.locator(byTestId('panel-menu')).click();
+  await page.click(byTestId('panel-menu-edit'));
+  await page.locator(byTestId('panel-editor')).waitFor({ state: 'visible' });
+  if (new URL(page.url()).searchParams.get('editPanel') !== '1') fail(`the panel editor's URL lacks editPanel=1: ${page.url()}`);
+}
+
+/** Opens the save dialog (ctrl+s, as a user would), writes the message and saves. */
+async function saveWithMessage(page, message) {
+  await page.keyboard.press('Control+s');
+  await page.locator(byTestId('save-dialog')).waitFor({ state: 'visible' });
+  await page.fill(byTestId('save-message'), message);
+  await page.click(byTestId('save-dashboard-confirm'));
+}
+
+const editScenarios = [
+  {
+    name: 'edit a panel: PromQL typed with completion from Prometheus, title changed, saved with a message',
+    shot: 'edit-panel-saved',
+    async run({ page, base, pharos, report }) {
+      await createEditDashboard(pharos);
+      await openPanelEditor(page, base);
+      // Type into CodeMirror: completion offers metric names fetched through the datasource proxy.
+      const editor = page.locator(`${byTestId('promql-input')} .cm-content`);
+      await editor.click();
+      await page.keyboard.press('Control+a');
+      await page.keyboard.type('node_load');
+      const completion = page.locator('.cm-tooltip-autocomplete');
+      await completion.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => fail('no completion list after typing "node_load"'));
+      const offered = await completion.locator('li').allTextContents();
+      if (!offered.some((t) => t.includes('node_load1'))) fail(`completion lacks node_load1: ${JSON.stringify(offered.slice(0, 10))}`);
+      await page.keyboard.press('Escape');
+      await page.keyboard.type('1 * 2');
+      const queries = recordQueries(page);
+      try {
+        await page.keyboard.press('Shift+Enter');
+        const sentExpressions = () => queries.flatMap((q) => q.body?.queries ?? []).map((q) => q.expr);
+        for (let waited = 0; !sentExpressions().includes('node_load1 * 2'); waited += 100) {
+          if (waited > 10_000) fail(`the preview did not query the new expression; sent ${JSON.stringify(sentExpressions())}`);
+          await page.waitForTimeout(100);
+        }
+        await page
+          .waitForFunction(() => document.querySelector('[data-testid="panel-editor-preview"] [data-panel-state="done"] [data-drawn-at]'), null, { timeout: 15_000 })
+          .catch(() => fail('the preview did not draw the new query'));
+      } finally {
+        queries.stop();
+      }
+      await page.fill(byTestId('option-title'), 'Load times two');
+      await page.locator(byTestId('option-title')).blur();
+      await page.click(byTestId('panel-editor-back'));
+      if (new URL(page.url()).searchParams.has('editPanel')) fail(`Back left editPanel in the URL: ${page.url()}`);
+      if ((await page.locator(byTestId('dashboard')).getAttribute('data-dirty')) !== 'true') fail('the dashboard is not marked changed after editing the panel');
+      await saveWithMessage(page, 'load panel from the e2e run');
+      await page.locator(byTestId('save-dialog')).waitFor({ state: 'detached', timeout: 10_000 }).catch(() => fail('the save dialog stayed open'));
+      const saved = await pharos.api('GET', `/api/dashboards/uid/${EDIT_UID}`);
+      const panel = saved.dashboard.panels.find((p) => p.id === 1);
+      if (panel?.title !== 'Load times two' || panel?.targets?.[0]?.expr !== 'node_load1 * 2') {
+        fail(`the saved panel is not the edited one: ${JSON.stringify({ title: panel?.title, expr: panel?.targets?.[0]?.expr })}`);
+      }
+      const versions = await pharos.api('GET', `/api/dashboards/uid/${EDIT_UID}/versions`);
+      const latest = versions.versions?.[0];
+      if (latest?.message !== 'load panel from the e2e run') fail(`the latest version's message is ${JSON.stringify(latest?.message)}`);
+      if ((await page.locator(byTestId('dashboard')).getAttribute('data-dirty')) !== 'false') fail('the dashboard is still marked changed after saving');
+      await waitForVisiblePanels(page);
+      report(`saved version ${saved.dashboard.version}: title "${panel.title}", expr "${panel.targets[0].expr}", message "${latest.message}"`);
+    },
+  },
+  {
+    name: 'the conflict dialog when another client saved the same dashboard first: overwrite',
+    shot: 'edit-conflict',
+    async run({ page, base, pharos, report }) {
+      await createEditDashboard(pharos);
+      await page.goto(`${base}/d/${EDIT_UID}`);
+      await waitForVisiblePanels(page);
+      await page.click(byTestId('dashboard-edit'));
+      await page.click(byTestId('dashboard-settings-button'));
+      await page.fill(byTestId('settings-title'), 'E2E edit (from the browser)');
+      // Meanwhile another client saves the same dashboard through the API, from the same version.
+      const current = await pharos.api('GET', `/api/dashboards/uid/${EDIT_UID}`);
+      const other = await pharos.api('POST', '/api/dashboards/db', { dashboard: { ...current.dashboard, title: 'E2E edit (from the API)' }, message: 'the other client' });
+      await saveWithMessage(page, 'from the browser');
+      const conflict = page.locator(byTestId('save-conflict'));
+      await conflict.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => fail('no conflict dialog after saving over a newer version'));
+      if ((await conflict.getAttribute('data-conflict')) !== 'version-mismatch') fail(`conflict kind ${await conflict.getAttribute('data-conflict')}`);
+      await page.screenshot({ path: path.join(shotsDir, 'edit-conflict-dialog.png') });
+      await page.click(byTestId('save-overwrite'));
+      await conflict.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => fail('the conflict dialog stayed open after Overwrite'));
+      const saved = await pharos.api('GET', `/api/dashboards/uid/${EDIT_UID}`);
+      if (saved.dashboard.title !== 'E2E edit (from the browser)') fail(`after Overwrite the title is ${JSON.stringify(saved.dashboard.title)}`);
+      if (saved.dashboard.version <= other.version) fail(`after Overwrite the version is ${saved.dashboard.version}, the other client's ${other.version}`);
+      report(`other client saved version ${other.version}; Overwrite saved version ${saved.dashboard.version}`);
+    },
+  },
+  {
+    name: 'the conflict dialog: reload drops local changes and shows the other client\'s version',
+    shot: 'edit-conflict-reload',
+    async run({ page, base, pharos }) {
+      await createEditDashboard(pharos);
+      await page.goto(`${base}/d/${EDIT_UID}`);
+      await waitForVisiblePanels(page);
+      await page.click(byTestId('dashboard-edit'));
+      await page.click(byTestId('dashboard-settings-button'));
+      await page.fill(byTestId('settings-title'), 'lost on reload');
+      const current = await pharos.api('GET', `/api/dashboards/uid/${EDIT_UID}`);
+      await pharos.api('POST', '/api/dashboards/db', { dashboard: { ...current.dashboard, title: 'kept from the API' } });
+      await saveWithMessage(page, 'from the browser');
+      await page.locator(byTestId('save-conflict')).waitFor({ state: 'visible', timeout: 10_000 }).catch(() => fail('no conflict dialog'));
+      await page.click(byTestId('save-reload'));
+      await page.locator(byTestId('save-conflict')).waitFor({ state: 'detached', timeout: 10_000 });
+      const title = await page.locator(byTestId('settings-title')).inputValue();
+      if (title !== 'kept from the API') fail(`after Reload the title field shows ${JSON.stringify(title)}`);
+      const saved = await pharos.api('GET', `/api/dashboards/uid/${EDIT_UID}`);
+      if (saved.dashboard.title !== 'kept from the API') fail(`Reload changed the saved dashboard: ${JSON.stringify(saved.dashboard.title)}`);
+    },
+  },
+  {
+    name: 'add a row, move a panel by dragging it, save: the row and the grid positions are saved',
+    shot: 'edit-layout',
+    async run({ page, base, pharos }) {
+      await createEditDashboard(pharos);
+      await page.goto(`${base}/d/${EDIT_UID}`);
+      await waitForVisiblePanels(page);
+      await page.click(byTestId('dashboard-edit'));
+      await page.click(byTestId('dashboard-add'));
+      await page.click(byTestId('add-row'));
+      // As a user would, wait until the row is drawn and the panel has moved down under it (the
+      // grid takes a render to place a new item and animates the move).
+      await page.locator(byTestId('row')).waitFor({ state: 'visible' });
+      await page.waitForTimeout(400);
+      // Drag panel 1 by its header to the right half of the grid.
+      const header = page.locator(`${byTestId('panel')}[data-panel-id="1"] .panel-header`);
+      const box = await header.boundingBox();
+      if (!box) fail('panel 1 has no header to drag');
+      await page.mouse.move(box.x + 40, box.y + 10);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 40 + box.width, box.y + 10, { steps: 15 });
+      await page.mouse.up();
+      await saveWithMessage(page, 'layout');
+      await page.locator(byTestId('save-dialog')).waitFor({ state: 'detached', timeout: 10_000 }).catch(() => fail('the save dialog stayed open'));
+      const saved = await pharos.api('GET', `/api/dashboards/uid/${EDIT_UID}`);
+      const [first, second] = saved.dashboard.panels;
+      if (first?.type !== 'row') fail(`the first saved panel is not the new row: ${JSON.stringify(first)}`);
+      if (second?.id !== 1 || second.gridPos.x !== 12 || second.gridPos.y !== 1) fail(`panel 1 was saved at ${JSON.stringify(second?.gridPos)}, wanted x 12 under the row`);
+    },
+  },
+];
 
 const scenarios = [...basicScenarios, ...datasourceScenarios, ...nodeExporterScenarios, ...editScenarios];
 

@@ -15,14 +15,13 @@ export const PANEL_TIMEOUT_MS = 15_000;
 /**
  * Chromium logs "Failed to load resource: … status of 4xx" for every HTTP error response, which the
  * page cannot prevent. Only the by-design ones are tolerated: a failing datasource health check
- * (400 {"status":"ERROR"}). Any other console error still fails the scenario.
+ * (400 {"status":"ERROR"}) and a save that lost to another client's (412, which opens the conflict
+ * dialog). Any other console error still fails the scenario.
  */
 function isExpectedHttpError(msg) {
-  const url = msg.location()?.url || '';
-  return (
-    msg.text().startsWith('Failed to load resource: the server responded with a status of 400') &&
-    /\/api\/datasources\/uid\/[^/]+\/health$/.test(new URL(url, 'http://x').pathname)
-  );
+  const pathname = new URL(msg.location()?.url || '', 'http://x').pathname;
+  const status = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text())?.[1];
+  return (status === '400' && /^\/api\/datasources\/uid\/[^/]+\/health$/.test(pathname)) || (status === '412' && pathname === '/api/dashboards/db');
 }
 
 /** Console errors and uncaught exceptions of every page in `context`, in order. */
