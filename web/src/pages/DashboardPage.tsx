@@ -17,7 +17,7 @@ import { DashboardEditorProvider, PanelViewProvider, useEditorState, type PageHo
 import { EditToolbar } from '../dashboard/EditToolbar';
 import type { GridItemPosition } from '../dashboard/edit';
 import { applyGridLayout } from '../dashboard/edit';
-import { useDebouncedValue } from '../dashboard/useDebouncedValue';
+import { useDebouncedValue } from '../app/useDebouncedValue';
 
 // The editing tools are their own chunks: a reader never loads them.
 const PanelEditor = lazy(() => import('../editor/panel/PanelEditor'));

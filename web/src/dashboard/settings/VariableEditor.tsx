@@ -4,6 +4,7 @@ import { queryText, type VariableModel } from '../../lib/variables';
 import { useDashboardEditor } from '../editor';
 import { useVariables } from '../useVariables';
 import { changeType, nameError, TYPE_LABELS, VARIABLE_TYPES, withQueryText, type VariableType } from './variableModel';
+import { useDebouncedValue } from '../../app/useDebouncedValue';
 
 const SORTS = [
   [0, 'Disabled'],
@@ -208,11 +209,7 @@ export function VariableEditor({ index, onBack }: { index: number; onBack: () =>
 /** The variable's values, resolved as the dashboard resolves them (the variables before it included). */
 function Preview({ list, name, range }: { list: VariableModel[]; name: string; range?: { from: string; to: string } }) {
   // Typing a query should not send a request per keystroke: resolve once the list rests.
-  const [settled, setSettled] = useState(list);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(list), PREVIEW_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [list]);
+  const settled = useDebouncedValue(list, PREVIEW_DELAY_MS);
   const resolved = useVariables(settled, NO_URL_VALUES, range ?? DEFAULT_RANGE);
   const pending = settled !== list;
   // The state of exactly this version of the variable: an older resolution's state is not its preview.

@@ -16,7 +16,7 @@ import { Pager } from './Pager';
 import { pageCount, TOKEN_LIFETIMES } from './paging';
 import { relativeTime } from './cluster';
 import { useAction } from './useAction';
-import { useDebounced } from './useDebounced';
+import { useDebouncedValue } from '../../app/useDebouncedValue';
 import { useListing } from './useListing';
 import './admin.css';
 
@@ -27,7 +27,7 @@ export function ServiceAccountsPage() {
   const [query, setQuery] = useState('');
   const [page, setPage] = useState(1);
   const [version, setVersion] = useState(0);
-  const settledQuery = useDebounced(query, 250);
+  const settledQuery = useDebouncedValue(query, 250);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   const accounts = useListing(`${settledQuery}\u0000${page}\u0000${version}`, (signal) => searchServiceAccounts({ query: settledQuery, page, perpage: PER_PAGE }, signal));
   const total = accounts.value?.totalCount ?? 0;

@@ -5,7 +5,7 @@ import { Modal } from '../dialog/Modal';
 import { Pager } from './Pager';
 import { pageCount } from './paging';
 import { useAction } from './useAction';
-import { useDebounced } from './useDebounced';
+import { useDebouncedValue } from '../../app/useDebouncedValue';
 import { useListing } from './useListing';
 import './admin.css';
 
@@ -21,7 +21,7 @@ export function UsersPage() {
   const [page, setPage] = useState(1);
   const [version, setVersion] = useState(0);
   const [creating, setCreating] = useState(false);
-  const settledQuery = useDebounced(query, 250);
+  const settledQuery = useDebouncedValue(query, 250);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
 
   const users = useListing(`${settledQuery}\u0000${page}\u0000${version}`, (signal) => searchUsers({ query: settledQuery, page, perpage: PER_PAGE }, signal));
