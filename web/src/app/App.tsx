@@ -10,20 +10,36 @@ import { ProfilePage } from '../pages/ProfilePage';
 type PageModule = { default: ComponentType };
 
 /**
- * A lazy route whose chunk starts loading with the app when the app opens on one of its URLs. Once
- * loaded, lazy() gets a thenable that resolves synchronously, so the route renders without
- * suspending: a suspended route shows its fallback for at least 300 ms (React's Suspense throttle),
- * which was a third of a dashboard's time to first draw.
+ * A lazy route that can be fetched ahead of time. Once its chunk is loaded, lazy() gets a thenable
+ * that resolves synchronously, so the route renders without suspending: a suspended route shows its
+ * fallback for at least 300 ms (React's Suspense throttle), a third of a dashboard's time to draw.
  */
-function preloadedWhen(opening: boolean, load: () => Promise<PageModule>): () => Promise<PageModule> {
+function preloadable(load: () => Promise<PageModule>) {
   let loaded: PageModule | undefined;
-  const pending = opening ? load().then((m) => (loaded = m)) : undefined;
-  return () => (loaded ? ({ then: (resolve: (m: PageModule) => void) => resolve(loaded!) } as unknown as Promise<PageModule>) : (pending ?? load()));
+  let pending: Promise<PageModule> | undefined;
+  // A failed fetch (a deploy replaced the assets) is forgotten, so the route's next try fetches again.
+  const preload = () =>
+    (pending ??= load().then(
+      (m) => (loaded = m),
+      (e: unknown) => {
+        pending = undefined;
+        throw e;
+      },
+    ));
+  const lazyLoader = () => (loaded ? ({ then: (resolve: (m: PageModule) => void) => resolve(loaded!) } as unknown as Promise<PageModule>) : preload());
+  return { preload, lazyLoader };
 }
 
-// The dashboard view (with uPlot and the grid) is its own chunk, so login and browse load little;
-// opening a dashboard's URL directly fetches it alongside the app.
-const DashboardPage = lazy(preloadedWhen(window.location.pathname.startsWith('/d/'), () => import('../pages/DashboardPage')));
+// The dashboard view (with uPlot and the grid) is its own chunk, so login and browse load little.
+// Opening a dashboard's URL fetches it alongside the app; any other page fetches it once the browser
+// is idle, so following a link to a dashboard does not wait for it either.
+const dashboardRoute = preloadable(() => import('../pages/DashboardPage'));
+// A background fetch that fails stays quiet: the route reports it if the user goes there.
+const preloadQuietly = () => dashboardRoute.preload().catch(() => undefined);
+if (window.location.pathname.startsWith('/d/')) void preloadQuietly();
+else if ('requestIdleCallback' in window) window.requestIdleCallback(() => void preloadQuietly(), { timeout: 3000 });
+else setTimeout(() => void preloadQuietly(), 1000);
+const DashboardPage = lazy(dashboardRoute.lazyLoader);
 // The datasource pages, likewise: one chunk for the three routes, loaded only by admins who go there.
 const datasourcePages = () => import('../pages/datasources');
 const DatasourceListPage = lazy(() => datasourcePages().then((m) => ({ default: m.DatasourceListPage })));

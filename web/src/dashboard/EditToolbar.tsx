@@ -34,7 +34,7 @@ export function EditToolbar() {
           Add ▾
         </button>
         {addOpen && (
-          <ul className="menu" role="menu" onMouseLeave={() => setAddOpen(false)}>
+          <ul className="dropdown" role="menu" onMouseLeave={() => setAddOpen(false)}>
             <li role="none">
               <button
                 type="button"

@@ -182,7 +182,7 @@ export function PanelMenu({ panel, title, hoverRef, onView }: Props) {
         createPortal(
           <ul
             ref={menuRef}
-            className="menu panel-menu"
+            className="dropdown panel-menu"
             role="menu"
             aria-label={`Panel ${title}`}
             style={{ position: 'fixed', top: position?.top ?? -9999, left: position?.left ?? -9999 }}
@@ -219,7 +219,7 @@ export function PanelMenu({ panel, title, hoverRef, onView }: Props) {
               />
               {inspectOpen && (
                 <ul
-                  className={`menu panel-submenu${position?.subLeft ? ' left' : ''}`}
+                  className={`dropdown panel-submenu${position?.subLeft ? ' left' : ''}`}
                   role="menu"
                   aria-label="Inspect"
                   onKeyDown={(e) => {
