@@ -53,7 +53,7 @@ export function VariablesSettings() {
                     {definitionOf(v)}
                   </span>
                 </td>
-                <td className="row-actions">
+                <td className="variable-row-actions">
                   <button type="button" className="button ghost" aria-label={`Move ${v.name} up`} data-testid="variable-up" disabled={i === 0} onClick={() => setList((l) => moveItem(l, i, -1))}>
                     ↑
                   </button>
