@@ -9,6 +9,7 @@
 #![allow(clippy::type_complexity)]
 
 mod changes;
+mod cluster;
 mod dashboards;
 mod datasources;
 mod error;
@@ -22,6 +23,7 @@ mod sql;
 mod users;
 
 pub use changes::{Change, CHANGE_CHANNEL};
+pub use cluster::{Lease, Member};
 pub use dashboards::{
     slugify, Dashboard, DashboardVersion, SaveDashboard, SavedDashboard, TagCount, VersionSummary,
 };
