@@ -10,14 +10,20 @@
 //     second as job "node" and again as job "node2" (so that the dashboard's `job` variable has two
 //     values to switch between), and itself; the run waits until Prometheus has samples of
 //     `node_cpu_seconds_total`, then creates the Prometheus datasource (uid `prom`) in Pharos.
-// Then it runs each scenario in one browser context: login; browse; the demo dashboard; datasources
-// with Save & test; node-exporter-full imported through the import page and viewed row by row against
-// Prometheus; time range and variable changes (URL and refetches); editing (a PromQL query typed with
-// completion and saved with a message; the 412 conflict dialog's Overwrite and Reload; a row added and
-// a panel dragged, positions saved). Every console error and uncaught page exception
-// is recorded and fails the run. A screenshot of each scenario's page is written to the folder printed
-// at the start (PHAROS_E2E_SCREENSHOTS overrides it). One "ok"/"FAIL" line per scenario, then
-// "e2e (chromium): N passed, M failed"; exit status 1 when anything failed. Every process it started
+// Then it runs each scenario in one browser context, signed in as admin (a scenario that signs in as
+// someone else opens a context of its own): login; browse; the demo dashboard; datasources with
+// Save & test; node-exporter-full imported through the import page and viewed row by row against
+// Prometheus; time range and variable changes (URL and refetches); editing (a PromQL query typed
+// with completion and saved with a message; the 412 conflict dialog's Overwrite and Reload; a row
+// added and a panel dragged, positions saved); administration (a folder and a dashboard in it from
+// the browse page's New menu; a user created and made an Editor, then signed in as it: /dashboards
+// opens, /admin/users shows the server's 403; a service account and a token whose key, shown once,
+// authenticates the API; the cluster page's healthy replica); a dashboard's version history (two
+// versions compared, the older restored as a new version); and the inspect drawer of a demo time
+// series (data table, query request). Every console error and uncaught page exception is recorded
+// and fails the run. A screenshot of each scenario's page is written to the folder printed at the
+// start (PHAROS_E2E_SCREENSHOTS overrides it). One "ok"/"FAIL" line per scenario, then "e2e
+// (chromium): N passed, M failed"; exit status 1 when anything failed. Every process it started
 // is killed at the end, on failure and on Ctrl-C.
 //
 // Environment: PHAROS_BIN (the server binary), PHAROS_SERVER_WEB_DIR (passed to Pharos: serve a UI
@@ -639,7 +645,269 @@ const editScenarios = [
   },
 ];
 
-const scenarios = [...basicScenarios, ...datasourceScenarios, ...nodeExporterScenarios, ...editScenarios];
+// --- scenarios: folders, users, service accounts, cluster, versions, inspect -------------------
+
+/** Names the admin scenarios create: unique per run, so a rerun against a kept database still works. */
+const runTag = Date.now().toString(36);
+
+/**
+ * Waits for a locator to be visible, or fails with `message`: a string, or an async function that
+ * reads the page's error only then (reading an element that is not there waits for it).
+ */
+async function visibleOrFail(locator, message, timeout = 10_000) {
+  await locator.waitFor({ state: 'visible', timeout }).catch(async () => fail(typeof message === 'function' ? await message() : message));
+}
+
+/** The text of `selector` if it is in the page now, else `absent` (without waiting for it). */
+async function textIfShown(page, selector, absent = 'none shown') {
+  const locator = page.locator(selector).first();
+  return (await locator.count()) ? ((await locator.textContent()) || '').trim() : absent;
+}
+
+/** Polls `check()` (async, truthy when done) every 100 ms for up to `timeoutMs`; fails with `message()`. */
+async function eventually(check, message, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) fail(await message());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The dashboard whose history the version scenario compares and restores. */
+const VERSIONS_UID = 'e2e-versions';
+
+const adminScenarios = [
+  {
+    name: 'new folder, then a new dashboard in it, from the browse page\'s New menu',
+    shot: 'new-folder-dashboard',
+    async run({ page, base, pharos, report }) {
+      const folderTitle = `E2E folder ${runTag}`;
+      await page.goto(`${base}/dashboards`);
+      await page.click(byTestId('browse-new'));
+      await page.click(byTestId('new-folder-link'));
+      await visibleOrFail(page.locator(byTestId('new-folder-dialog')), 'the New folder item opened no [data-testid="new-folder-dialog"]');
+      await page.fill(byTestId('folder-title-input'), folderTitle);
+      await page.click(byTestId('folder-create'));
+      await page
+        .waitForURL((url) => url.pathname.startsWith('/dashboards/f/'), { timeout: 10_000 })
+        .catch(async () => {
+          fail(`creating the folder did not open its page (still on ${page.url()}; error: ${await textIfShown(page, byTestId('folder-error'))})`);
+        });
+      const folderUid = decodeURIComponent(new URL(page.url()).pathname.split('/')[3]);
+      await eventually(
+        async () => (await textIfShown(page, byTestId('folder-view-title'), null)) === folderTitle,
+        async () => `the folder page's title is ${JSON.stringify(await textIfShown(page, byTestId('folder-view-title'), null))}, not "${folderTitle}"`,
+      );
+
+      const dashboardTitle = `E2E dashboard ${runTag}`;
+      await page.click(byTestId('browse-new'));
+      await page.click(byTestId('new-dashboard-link'));
+      await visibleOrFail(page.locator(byTestId('new-dashboard-title')), `the New dashboard item opened no form (on ${page.url()})`);
+      await page.fill(byTestId('new-dashboard-title'), dashboardTitle);
+      // selectOption waits until the folder list has loaded the new folder's option.
+      await page.locator(byTestId('new-dashboard-folder')).selectOption(folderUid);
+      await page.click(byTestId('new-dashboard-create'));
+      await page
+        .waitForURL((url) => url.pathname.startsWith('/d/'), { timeout: 10_000 })
+        .catch(async () => {
+          fail(`creating the dashboard did not open it (still on ${page.url()}; error: ${await textIfShown(page, byTestId('new-dashboard-error'))})`);
+        });
+      const uid = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+      const saved = await pharos.api('GET', `/api/dashboards/uid/${encodeURIComponent(uid)}`);
+      if (saved.dashboard.title !== dashboardTitle) fail(`the API's dashboard ${uid} is titled ${JSON.stringify(saved.dashboard.title)}`);
+      if (saved.meta.folderUid !== folderUid) {
+        fail(`dashboard ${uid} is in folder ${JSON.stringify(saved.meta.folderUid)}, not the new folder ${folderUid}`);
+      }
+      report(`folder "${folderTitle}" (uid ${folderUid}); dashboard "${dashboardTitle}" (uid ${uid}) in it, opened at ${new URL(page.url()).pathname}`);
+    },
+  },
+  {
+    name: 'users: create one, make it an Editor; signed in as it, /dashboards opens and /admin/users says 403',
+    shot: 'admin-users',
+    async run({ page, browser, base, pharos, report }) {
+      const login = `e2e-user-${runTag}`;
+      const password = `pw-${runTag}-secret`;
+      await page.goto(`${base}/admin/users`);
+      await page.click(byTestId('user-create-open'));
+      await page.fill(byTestId('user-create-name'), 'E2E User');
+      await page.fill(byTestId('user-create-email'), `${login}@example.com`);
+      await page.fill(byTestId('user-create-login'), login);
+      await page.fill(byTestId('user-create-password'), password);
+      await page.click(byTestId('user-create-submit'));
+      await page
+        .locator(byTestId('user-create-dialog'))
+        .waitFor({ state: 'detached', timeout: 10_000 })
+        .catch(async () => fail(`the new-user dialog stayed open: ${await textIfShown(page, byTestId('user-create-error'))}`));
+      const row = page.locator(`${byTestId('user-row')}[data-login="${login}"]`);
+      await visibleOrFail(row, `no [data-testid="user-row"][data-login="${login}"] after creating the user`);
+      const userId = Number(await row.getAttribute('data-user-id'));
+      const role = row.locator(byTestId('user-role'));
+      if ((await role.inputValue()) !== 'Viewer') fail(`a new user's role shows ${JSON.stringify(await role.inputValue())}, not Viewer`);
+      await role.selectOption('Editor');
+      const orgRole = async () => (await pharos.api('GET', '/api/org/users')).find((u) => u.userId === userId)?.role;
+      await eventually(
+        async () => (await orgRole()) === 'Editor',
+        async () => `GET /api/org/users gives user ${userId} the role ${JSON.stringify(await orgRole())} after choosing Editor`,
+      );
+      if (await row.locator(byTestId('user-row-error')).isVisible()) fail(`the row shows an error: ${await row.locator(byTestId('user-row-error')).textContent()}`);
+      report(`created ${login} (id ${userId}); role Viewer → Editor, the API agrees`);
+
+      // The new user in a browser context of its own (own cookies): the admin's page stays signed in.
+      const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+      // A non-admin on /admin/users: the user search (server admins only) and the org's member list
+      // (org admins only) answer 403 by design; the page shows the first's message.
+      const problems = recordProblems(context, {
+        alsoExpected: (status, pathname) => status === 403 && (pathname === '/api/users/search' || pathname === '/api/org/users'),
+      });
+      try {
+        const userPage = await context.newPage();
+        userPage.setDefaultTimeout(20_000);
+        await userPage.goto(`${base}/login`);
+        await userPage.fill(byTestId('login-user'), login);
+        await userPage.fill(byTestId('login-password'), password);
+        await userPage.click(byTestId('login-submit'));
+        await userPage
+          .waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 10_000 })
+          .catch(() => fail(`${login} is still on ${userPage.url()} after logging in`));
+        await userPage.goto(`${base}/dashboards`);
+        await visibleOrFail(
+          userPage.locator(byTestId('browse-item'), { hasText: 'Pharos demo' }).first(),
+          `signed in as ${login}, /dashboards does not list "Pharos demo"`,
+        );
+        await userPage.goto(`${base}/admin/users`);
+        const error = userPage.locator(byTestId('admin-error'));
+        await visibleOrFail(error, `signed in as ${login}, /admin/users shows no [data-testid="admin-error"]`);
+        const text = ((await error.textContent()) || '').trim();
+        if (!/permission denied|server admin/i.test(text)) fail(`/admin/users as ${login} says ${JSON.stringify(text)}, not the server's 403 message`);
+        if (await userPage.locator(byTestId('user-row')).count()) fail(`/admin/users lists users to ${login}, an Editor`);
+        await userPage.screenshot({ path: path.join(shotsDir, 'admin-users-as-editor.png') });
+        report(`as ${login}: /dashboards lists "Pharos demo"; /admin/users says "${text}"`);
+      } finally {
+        await context.close();
+      }
+      if (problems.length) fail(`console errors as ${login}: ${problems.join('; ')}`);
+    },
+  },
+  {
+    name: 'service accounts: create one, add a token, the key shown once authenticates the API',
+    shot: 'admin-serviceaccounts',
+    async run({ page, base, report }) {
+      const name = `e2e-sa-${runTag}`;
+      await page.goto(`${base}/org/serviceaccounts`);
+      await page.fill(byTestId('sa-create-name'), name);
+      await page.locator(byTestId('sa-create-role')).selectOption('Viewer');
+      await page.click(byTestId('sa-create-submit'));
+      const row = page.locator(`${byTestId('sa-row')}[data-name="${name}"]`);
+      await visibleOrFail(row, async () => `no [data-testid="sa-row"][data-name="${name}"] after creating it (error: ${await textIfShown(page, byTestId('sa-create-error'))})`);
+      if ((await row.locator(byTestId('sa-role')).inputValue()) !== 'Viewer') fail(`the new account's role shows ${await row.locator(byTestId('sa-role')).inputValue()}`);
+      await row.locator(byTestId('sa-token-add')).click();
+      await page.fill(byTestId('sa-token-name'), `${name}-token`);
+      await page.click(byTestId('sa-token-create'));
+      const keyBox = page.locator(byTestId('sa-token-key'));
+      await visibleOrFail(keyBox, 'no [data-testid="sa-token-key"] after creating the token');
+      const key = await keyBox.inputValue();
+      if (!key) fail('the token dialog shows an empty key');
+      const response = await fetch(`${base}/api/search`, { headers: { Authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(10_000) });
+      if (response.status !== 200) fail(`GET /api/search with the new key answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+      const found = await response.json();
+      await page.click(byTestId('sa-token-close'));
+      await page.locator(byTestId('sa-token-dialog')).waitFor({ state: 'detached', timeout: 5_000 }).catch(() => fail('the token dialog stayed open after Close'));
+      // Shown once: the list has the token by name, never its key.
+      await eventually(
+        async () => /\b1 token\b/.test((await row.locator(byTestId('sa-tokens')).textContent()) || ''),
+        async () => `the account's token count says ${JSON.stringify(await row.locator(byTestId('sa-tokens')).textContent())} after adding one`,
+      );
+      if ((await page.content()).includes(key)) fail('the key is still in the page after closing its dialog');
+      report(`account ${name} (Viewer), token key ${key.slice(0, 8)}…: GET /api/search with it answered 200 (${found.length} results)`);
+    },
+  },
+  {
+    name: 'cluster page shows this replica, healthy',
+    shot: 'admin-cluster',
+    async run({ page, base, report }) {
+      await page.goto(`${base}/admin/cluster`);
+      const members = page.locator(byTestId('cluster-members'));
+      await visibleOrFail(members, async () => `no [data-testid="cluster-members"] on /admin/cluster (error: ${await textIfShown(page, byTestId('admin-error'))})`);
+      const healthy = page.locator(`${byTestId('cluster-member')}[data-healthy="true"]`);
+      await visibleOrFail(healthy.first(), 'no [data-testid="cluster-member"][data-healthy="true"] on /admin/cluster');
+      const all = await page.locator(byTestId('cluster-member')).count();
+      report(`source ${await members.getAttribute('data-source')}: ${await healthy.count()} healthy of ${all} member(s), this one ${await healthy.first().getAttribute('data-member-id')}`);
+    },
+  },
+  {
+    name: 'version history: compare two versions, restore the older one',
+    shot: 'dashboard-versions',
+    async run({ page, base, pharos, report }) {
+      const oldTitle = `E2E versions (old ${runTag})`;
+      const newTitle = `E2E versions (new ${runTag})`;
+      const first = await pharos.api('POST', '/api/dashboards/db', { overwrite: true, message: 'first', dashboard: { uid: VERSIONS_UID, title: oldTitle, panels: [] } });
+      const current = await pharos.api('GET', `/api/dashboards/uid/${VERSIONS_UID}`);
+      const second = await pharos.api('POST', '/api/dashboards/db', { message: 'renamed', dashboard: { ...current.dashboard, title: newTitle } });
+      await page.goto(`${base}/d/${VERSIONS_UID}?editview=versions`);
+      const older = page.locator(`${byTestId('version-row')}[data-version="${first.version}"]`);
+      const newer = page.locator(`${byTestId('version-row')}[data-version="${second.version}"]`);
+      await visibleOrFail(newer, `no [data-testid="version-row"][data-version="${second.version}"] on ?editview=versions`);
+      await older.locator(byTestId('version-select')).check();
+      await newer.locator(byTestId('version-select')).check();
+      await page.click(byTestId('version-compare'));
+      const diff = page.locator(byTestId('version-diff'));
+      await visibleOrFail(diff, `Compare showed no [data-testid="version-diff"] for versions ${first.version} and ${second.version}`);
+      const diffText = (await diff.textContent()) || '';
+      for (const title of [oldTitle, newTitle]) {
+        if (!diffText.includes(title)) fail(`the diff of versions ${first.version} and ${second.version} lacks "${title}": ${diffText.slice(0, 300)}`);
+      }
+      await page.screenshot({ path: path.join(shotsDir, 'dashboard-versions-diff.png') });
+      await page.click(byTestId('version-diff-back'));
+      await older.locator(byTestId('version-restore')).click();
+      await visibleOrFail(page.locator(byTestId('version-restore-dialog')), 'Restore opened no [data-testid="version-restore-dialog"]');
+      await page.click(byTestId('version-restore-confirm'));
+      await page
+        .locator(byTestId('version-restore-dialog'))
+        .waitFor({ state: 'detached', timeout: 10_000 })
+        .catch(async () => fail(`the restore dialog stayed open: ${await textIfShown(page, `${byTestId('version-restore-dialog')} [role="alert"]`)}`));
+      const restored = await pharos.api('GET', `/api/dashboards/uid/${VERSIONS_UID}`);
+      if (restored.dashboard.title !== oldTitle) fail(`after restoring version ${first.version} the title is ${JSON.stringify(restored.dashboard.title)}`);
+      if (restored.dashboard.version <= second.version) fail(`restoring saved version ${restored.dashboard.version}, not one after ${second.version}`);
+      // The list reloads with the restore as its latest entry.
+      await visibleOrFail(page.locator(`${byTestId('version-row')}[data-version="${restored.dashboard.version}"]`), `the version list lacks the restore's version ${restored.dashboard.version}`);
+      report(`versions ${first.version} ("${oldTitle}") and ${second.version} compared; restoring ${first.version} saved version ${restored.dashboard.version}`);
+    },
+  },
+  {
+    name: 'inspect a demo time series: its data table, then the query it sent',
+    shot: 'inspect',
+    async run({ page, base, report }) {
+      await page.goto(`${base}/d/pharos-demo`);
+      const panels = await waitForVisiblePanels(page);
+      const target = panels.find((p) => p.visible && p.type === 'timeseries' && !p.noData);
+      if (!target) fail(`the demo dashboard shows no time series with data (${panels.map((p) => p.title).join(', ')})`);
+      const panel = page.locator(`${byTestId('panel')}[data-panel-id="${target.id}"]`).first();
+      await panel.hover();
+      await panel.locator(byTestId('panel-menu')).click();
+      await page.hover(byTestId('panel-menu-inspect'));
+      await page.click(byTestId('panel-menu-inspect-data'));
+      await visibleOrFail(page.locator(byTestId('inspect-drawer')), 'Inspect → Data opened no [data-testid="inspect-drawer"]');
+      const table = page.locator(byTestId('inspect-data-table'));
+      await visibleOrFail(table, `the inspect drawer of ${target.title} shows no [data-testid="inspect-data-table"]`);
+      const rows = await table.locator('tbody tr').count();
+      if (!rows) fail(`the data table of ${target.title} has no rows`);
+      const headers = await table.locator('th').allTextContents();
+      await page.click(`${byTestId('inspect-tab')}[data-tab="query"]`);
+      const request = page.locator(byTestId('inspect-request'));
+      await visibleOrFail(request, 'the Query tab shows no [data-testid="inspect-request"]');
+      const requestText = (await request.textContent()) || '';
+      if (!requestText.includes('"queries"')) fail(`the Query tab's request lacks "queries": ${requestText.slice(0, 200)}`);
+      await page.screenshot({ path: path.join(shotsDir, 'inspect-query.png') });
+      await page.click(byTestId('inspect-close'));
+      await page.locator(byTestId('inspect-drawer')).waitFor({ state: 'detached', timeout: 5_000 }).catch(() => fail('the inspect drawer stayed open after Close'));
+      if (new URL(page.url()).searchParams.has('inspect')) fail(`closing the drawer left inspect in the URL: ${page.url()}`);
+      report(`${target.title}: ${rows} data rows (columns ${headers.join(', ')}); the request names ${(requestText.match(/"refId"/g) || []).length} query(ies)`);
+    },
+  },
+];
+
+const scenarios = [...basicScenarios, ...datasourceScenarios, ...nodeExporterScenarios, ...editScenarios, ...adminScenarios];
 
 // --- the run ----------------------------------------------------------------------------------
 
@@ -722,6 +990,7 @@ async function main() {
         await Promise.race([
           scenario.run({
             page,
+            browser,
             base: pharos.url,
             pharos,
             prometheus: stack.prometheus,

@@ -12,24 +12,45 @@ export function fail(message) {
 /** How long every visible panel has to reach a final state. */
 export const PANEL_TIMEOUT_MS = 15_000;
 
+/** The HTTP status and path of Chromium's "Failed to load resource" console line, or null. */
+function failedLoad(msg) {
+  const status = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text())?.[1];
+  if (!status) return null;
+  return { status: Number(status), pathname: new URL(msg.location()?.url || '', 'http://x').pathname };
+}
+
 /**
  * Chromium logs "Failed to load resource: … status of 4xx" for every HTTP error response, which the
  * page cannot prevent. Only the by-design ones are tolerated: a failing datasource health check
- * (400 {"status":"ERROR"}) and a save that lost to another client's (412, which opens the conflict
- * dialog). Any other console error still fails the scenario.
+ * (400 {"status":"ERROR"}), a save that lost to another client's (412, which opens the conflict
+ * dialog), and the cluster page's GET /api/cluster, which answers 404 until the server has it (the
+ * HA work adds it; the page then shows this replica from /api/health). Any other console error still
+ * fails the scenario.
  */
 function isExpectedHttpError(msg) {
-  const pathname = new URL(msg.location()?.url || '', 'http://x').pathname;
-  const status = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg.text())?.[1];
-  return (status === '400' && /^\/api\/datasources\/uid\/[^/]+\/health$/.test(pathname)) || (status === '412' && pathname === '/api/dashboards/db');
+  const failed = failedLoad(msg);
+  if (!failed) return false;
+  const { status, pathname } = failed;
+  return (
+    (status === 400 && /^\/api\/datasources\/uid\/[^/]+\/health$/.test(pathname)) ||
+    (status === 412 && pathname === '/api/dashboards/db') ||
+    (status === 404 && pathname === '/api/cluster')
+  );
 }
 
-/** Console errors and uncaught exceptions of every page in `context`, in order. */
-export function recordProblems(context) {
+/**
+ * Console errors and uncaught exceptions of every page in `context`, in order. `alsoExpected(status,
+ * pathname)` tolerates more HTTP errors in this context only (a non-admin's by-design 403s).
+ */
+export function recordProblems(context, { alsoExpected = () => false } = {}) {
   const problems = [];
+  const expected = (msg) => {
+    const failed = failedLoad(msg);
+    return isExpectedHttpError(msg) || (!!failed && alsoExpected(failed.status, failed.pathname));
+  };
   const watch = (page) => {
     page.on('console', (msg) => {
-      if (msg.type() === 'error' && !isExpectedHttpError(msg)) {
+      if (msg.type() === 'error' && !expected(msg)) {
         const where = msg.location()?.url ? ` (${msg.location().url})` : '';
         problems.push(`console error on ${page.url()}: ${msg.text()}${where}`);
       }
