@@ -36,9 +36,12 @@ export function UsersPage() {
     <div className="admin-page">
       <div className="admin-header">
         <h1>Users</h1>
-        <button type="button" className="button primary" data-testid="user-create-open" onClick={() => setCreating(true)}>
-          New user
-        </button>
+        {/* Creating users needs a server admin; others see the list's 403 message instead. */}
+        {me.isGrafanaAdmin && (
+          <button type="button" className="button primary" data-testid="user-create-open" onClick={() => setCreating(true)}>
+            New user
+          </button>
+        )}
       </div>
       <input
         type="search"
