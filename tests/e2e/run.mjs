@@ -15,7 +15,8 @@
 // Save & test; node-exporter-full imported through the import page and viewed row by row against
 // Prometheus; time range and variable changes (URL and refetches); editing (a PromQL query typed
 // with completion and saved with a message; the 412 conflict dialog's Overwrite and Reload; a row
-// added and a panel dragged, positions saved); administration (a folder and a dashboard in it from
+// added and a panel dragged, positions saved); the profile page (dark theme kept over a reload, a
+// password change effective at once); administration (a folder and a dashboard in it from
 // the browse page's New menu; a user created and made an Editor, then signed in as it: /dashboards
 // opens, /admin/users shows the server's 403; a service account and a token whose key, shown once,
 // authenticates the API; the cluster page's healthy replica); a dashboard's version history (two
@@ -678,6 +679,49 @@ async function eventually(check, message, timeoutMs = 5_000) {
 const VERSIONS_UID = 'e2e-versions';
 
 const adminScenarios = [
+  {
+    name: 'profile: the dark theme, and a password change that takes effect at once',
+    shot: 'profile',
+    async run({ page, base, browser, pharos, report }) {
+      // The theme, on the admin's own page (kept in this browser).
+      await page.goto(`${base}/profile`);
+      const dark = page.locator(byTestId('profile-dark-theme'));
+      const before = await page.evaluate(() => document.documentElement.dataset.theme ?? 'light');
+      await dark.click();
+      const after = await page.evaluate(() => document.documentElement.dataset.theme ?? 'light');
+      if (after === before) fail(`toggling the dark theme left data-theme at ${before}`);
+      await page.reload();
+      if ((await page.evaluate(() => document.documentElement.dataset.theme ?? 'light')) !== after) fail('the theme did not survive a reload');
+      await dark.click();
+      // The password, as a user of its own (the run's other scenarios need admin/admin).
+      const login = `e2e-profile-${runTag}`;
+      await pharos.api('POST', '/api/admin/users', { login, email: `${login}@example.com`, password: 'first-password' });
+      const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+      const problems = recordProblems(context);
+      try {
+        const userPage = await context.newPage();
+        await userPage.goto(`${base}/login`);
+        await userPage.fill(byTestId('login-user'), login);
+        await userPage.fill(byTestId('login-password'), 'first-password');
+        await userPage.click(byTestId('login-submit'));
+        await userPage.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 10_000 }).catch(() => fail(`${login} could not sign in`));
+        await userPage.goto(`${base}/profile`);
+        await userPage.fill(byTestId('profile-old-password'), 'first-password');
+        await userPage.fill(byTestId('profile-new-password'), 'second-password');
+        await userPage.fill(byTestId('profile-confirm-password'), 'second-password');
+        await userPage.click(byTestId('profile-change-password'));
+        await userPage.locator('.form-ok').waitFor({ state: 'visible', timeout: 10_000 }).catch(() => fail('no confirmation after changing the password'));
+      } finally {
+        await context.close();
+      }
+      if (problems.length) fail(`console errors as ${login}: ${problems.join('; ')}`);
+      const basic = (password) => ({ Authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}` });
+      const oldAnswer = (await fetch(`${base}/api/user`, { headers: basic('first-password') })).status;
+      const newAnswer = (await fetch(`${base}/api/user`, { headers: basic('second-password') })).status;
+      if (oldAnswer !== 401 || newAnswer !== 200) fail(`after the change the old password answers ${oldAnswer}, the new one ${newAnswer}`);
+      report(`theme ${before} → ${after} (kept over a reload); ${login}'s password changed: old 401, new 200`);
+    },
+  },
   {
     name: 'new folder, then a new dashboard in it, from the browse page\'s New menu',
     shot: 'new-folder-dashboard',
