@@ -16,6 +16,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub auth: AuthSettings,
     pub query: QuerySettings,
+    pub cluster: ClusterSettings,
     pub log: LogSettings,
 }
 
@@ -97,6 +98,24 @@ pub struct QuerySettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct ClusterSettings {
+    /// The address other replicas and operators reach this replica at, as listed by `/api/cluster`;
+    /// empty for the address the server listens on.
+    pub advertise_address: String,
+    /// How often this replica refreshes its row in the members table.
+    pub heartbeat_interval: String,
+    /// A member whose last heartbeat is older than this counts as dead and is removed.
+    pub member_timeout: String,
+    /// Length of a lease term; the holder renews every third of it and stops the lease's job when
+    /// a renewal fails.
+    pub lease_ttl: String,
+    /// How often the replica holding the `maintenance` lease deletes expired sessions and old
+    /// failed-login records.
+    pub maintenance_interval: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     /// `text` for a terminal, `json` for log shippers.
     pub format: String,
@@ -141,6 +160,13 @@ impl Default for Settings {
                 cache_tolerance: "1m".into(),
                 cache_max_values: 5_000_000,
             },
+            cluster: ClusterSettings {
+                advertise_address: String::new(),
+                heartbeat_interval: "5s".into(),
+                member_timeout: "30s".into(),
+                lease_ttl: "15s".into(),
+                maintenance_interval: "5m".into(),
+            },
             log: LogSettings {
                 format: "text".into(),
                 level: "info".into(),
@@ -172,6 +198,11 @@ impl Default for AuthSettings {
 impl Default for QuerySettings {
     fn default() -> Self {
         Settings::default().query
+    }
+}
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        Settings::default().cluster
     }
 }
 impl Default for LogSettings {
@@ -213,6 +244,10 @@ pub struct Config {
     pub query_timeout: Duration,
     pub query_cache_ttl: Duration,
     pub query_cache_tolerance: Duration,
+    pub heartbeat_interval: Duration,
+    pub member_timeout: Duration,
+    pub lease_ttl: Duration,
+    pub maintenance_interval: Duration,
 }
 
 /// Flag values that override everything else (`None` when not given).
@@ -330,7 +365,37 @@ impl Settings {
         {
             return Err(bad("auth.cookie_name", "must be letters, digits, - or _"));
         }
+        let advertise = &self.cluster.advertise_address;
+        if advertise.chars().any(char::is_whitespace) {
+            return Err(bad(
+                "cluster.advertise_address",
+                "must be an address such as 10.0.0.5:3000, without spaces",
+            ));
+        }
+        let heartbeat_interval = duration(
+            "cluster.heartbeat_interval",
+            &self.cluster.heartbeat_interval,
+        )?;
+        let member_timeout = duration("cluster.member_timeout", &self.cluster.member_timeout)?;
+        if member_timeout < heartbeat_interval * 2 {
+            return Err(bad(
+                "cluster.member_timeout",
+                "must be at least twice cluster.heartbeat_interval",
+            ));
+        }
+        let lease_ttl = duration("cluster.lease_ttl", &self.cluster.lease_ttl)?;
+        if lease_ttl < Duration::from_secs(1) {
+            return Err(bad("cluster.lease_ttl", "must be at least 1s"));
+        }
+        let maintenance_interval = duration(
+            "cluster.maintenance_interval",
+            &self.cluster.maintenance_interval,
+        )?;
         Ok(Config {
+            heartbeat_interval,
+            member_timeout,
+            lease_ttl,
+            maintenance_interval,
             cookie_secure: root_url.scheme() == "https",
             listen,
             root_url,
@@ -577,6 +642,22 @@ mod tests {
         let mut s = Settings::default();
         s.database.url = "mysql://x".into();
         assert_eq!(s.validate().unwrap_err().name, "database.url");
+        let mut s = Settings::default();
+        s.cluster.member_timeout = "6s".into();
+        assert_eq!(s.validate().unwrap_err().name, "cluster.member_timeout");
+        let mut s = Settings::default();
+        s.cluster.lease_ttl = "500ms".into();
+        assert_eq!(s.validate().unwrap_err().name, "cluster.lease_ttl");
+        let s = Settings::load(
+            None,
+            env(&[("PHAROS_CLUSTER_HEARTBEAT_INTERVAL", "1s")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.validate().unwrap().heartbeat_interval,
+            Duration::from_secs(1)
+        );
     }
 
     #[test]

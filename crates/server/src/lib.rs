@@ -120,6 +120,9 @@ pub fn engine_settings(config: &Config) -> pharos_datasource::EngineSettings {
     }
 }
 
+/// The lease whose holder runs the maintenance job.
+pub const MAINTENANCE_LEASE: &str = "maintenance";
+
 /// Runs the server until SIGTERM or Ctrl-C.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -131,20 +134,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = pharos_datasource::Engine::new(engine_settings(&config), &mut registry);
     let metrics = Metrics::new(registry, config.raw.database.max_connections);
     let listen = config.listen;
-    let state = AppState::new(store.clone(), config, metrics, engine);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (setting server.listen)"))?;
+    let address = listener.local_addr().unwrap_or(listen);
+    let cluster = join_cluster(&store, &config, address).await?;
+    let state = AppState::new(store.clone(), config, metrics, engine, cluster.clone());
     let app = api::router(state.clone());
-    tokio::spawn(prune_periodically(state.clone()));
     let feed = pharos_cluster::ChangeFeed::start(store.clone(), CHANGE_POLL_INTERVAL)
         .await
         .context("starting the change feed")?;
     tokio::spawn(cache::follow_change_feed(state.clone(), feed));
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen} (setting server.listen)"))?;
     tracing::info!(
-        address = %listener.local_addr().unwrap_or(listen),
+        address = %address,
         version = telemetry::VERSION,
         backend = store.backend().as_str(),
+        member = cluster.membership.id(),
         startup_ms = started.elapsed().as_millis() as u64,
         "pharos is ready"
     );
@@ -154,37 +159,97 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         SocketAddr,
     >(app);
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal(state))
         .await
-        .context("serving HTTP")?;
+        .context("serving HTTP");
+    // Hand the lease over and leave the member list, so the other replicas take over at once.
+    cluster.maintenance.stop().await;
+    cluster.membership.leave().await;
     store.close().await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Deletes expired sessions and old failed-login records every few minutes. Every replica runs it:
-/// the deletes are idempotent, so running twice at once is harmless (the HA issue moves it under a lease).
-async fn prune_periodically(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
-    loop {
-        tick.tick().await;
-        let now = pharos_store::now_ms();
-        let cfg = &state.config;
-        let idle_before = now - cfg.session_inactive_lifetime.as_millis() as i64;
-        let created_before = now - cfg.session_max_lifetime.as_millis() as i64;
-        match state
-            .store
-            .prune_sessions(idle_before, created_before)
-            .await
-        {
-            Ok(n) if n > 0 => tracing::info!(sessions = n, "pruned expired sessions"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
-        }
-        let attempts_before = now - cfg.login_failure_window.as_millis() as i64;
-        if let Err(e) = state.store.prune_failed_logins(attempts_before).await {
-            tracing::warn!(error = %e, "pruning failed logins failed");
+/// Registers this replica in the members table (heartbeating from now on) and starts competing
+/// for the maintenance lease.
+async fn join_cluster(
+    store: &Store,
+    config: &Config,
+    listening: SocketAddr,
+) -> anyhow::Result<state::Cluster> {
+    let advertise = &config.raw.cluster.advertise_address;
+    let membership = pharos_cluster::Membership::join(
+        store.clone(),
+        pharos_cluster::MembershipSettings {
+            id: pharos_cluster::new_replica_id(),
+            address: if advertise.is_empty() {
+                listening.to_string()
+            } else {
+                advertise.clone()
+            },
+            version: telemetry::VERSION.to_string(),
+            heartbeat_interval: config.heartbeat_interval,
+            member_timeout: config.member_timeout,
+        },
+    )
+    .await
+    .context("joining the cluster (members table)")?;
+    let job = MaintenanceJob {
+        store: store.clone(),
+        interval: config.maintenance_interval,
+        session_inactive_lifetime: config.session_inactive_lifetime,
+        session_max_lifetime: config.session_max_lifetime,
+        login_failure_window: config.login_failure_window,
+    };
+    let maintenance = pharos_cluster::LeaseRunner::start(
+        store.clone(),
+        MAINTENANCE_LEASE,
+        membership.id(),
+        config.lease_ttl,
+        move |lease| job.clone().run(lease),
+    );
+    Ok(state::Cluster {
+        membership,
+        maintenance,
+    })
+}
+
+/// Deletes expired sessions and old failed-login records every `interval`, on the one replica
+/// holding the maintenance lease. The session delete is fenced by the lease's token.
+#[derive(Clone)]
+struct MaintenanceJob {
+    store: Store,
+    interval: std::time::Duration,
+    session_inactive_lifetime: std::time::Duration,
+    session_max_lifetime: std::time::Duration,
+    login_failure_window: std::time::Duration,
+}
+
+impl MaintenanceJob {
+    async fn run(self, lease: pharos_store::Lease) {
+        let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let mut tick = tokio::time::interval(self.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = pharos_store::now_ms();
+            let idle_before = now.saturating_sub(ms(self.session_inactive_lifetime));
+            let created_before = now.saturating_sub(ms(self.session_max_lifetime));
+            match self
+                .store
+                .prune_sessions_under_lease(&lease, idle_before, created_before)
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(sessions = n, "pruned expired sessions"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
+            }
+            let attempts_before = now.saturating_sub(ms(self.login_failure_window));
+            if let Err(e) = self.store.prune_failed_logins(attempts_before).await {
+                tracing::warn!(error = %e, "pruning failed logins failed");
+            }
         }
     }
 }

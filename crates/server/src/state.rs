@@ -21,6 +21,8 @@ pub struct Inner {
     pub engine: pharos_datasource::Engine,
     pub passwords: PasswordVerifier,
     pub caches: Caches,
+    /// This replica's membership and the leases it competes for.
+    pub cluster: Cluster,
     /// Set on SIGTERM: `/readyz` answers 503 so balancers stop sending new requests.
     pub draining: AtomicBool,
     /// Set once `/readyz` has seen every migration applied (they are never unapplied).
@@ -34,6 +36,7 @@ impl AppState {
         config: Config,
         metrics: Metrics,
         engine: pharos_datasource::Engine,
+        cluster: Cluster,
     ) -> Self {
         AppState(Arc::new(Inner {
             store,
@@ -42,6 +45,7 @@ impl AppState {
             engine,
             passwords: PasswordVerifier::new(),
             caches: Caches::new(),
+            cluster,
             draining: AtomicBool::new(false),
             migrations_ok: AtomicBool::new(false),
             started: Instant::now(),
@@ -54,6 +58,21 @@ impl AppState {
 
     pub fn start_draining(&self) {
         self.0.draining.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The replica's place in the cluster: its membership and the lease-guarded jobs it runs.
+#[derive(Clone)]
+pub struct Cluster {
+    pub membership: pharos_cluster::Membership,
+    /// Runs the maintenance job (expired sessions, old failed logins) on one replica.
+    pub maintenance: pharos_cluster::LeaseRunner,
+}
+
+impl Cluster {
+    /// Every lease this replica competes for.
+    pub fn leases(&self) -> [&pharos_cluster::LeaseRunner; 1] {
+        [&self.maintenance]
     }
 }
 

@@ -65,6 +65,11 @@ struct PoolLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LeaseLabels {
+    lease: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
     commit: String,
@@ -76,6 +81,8 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram>,
     in_flight: Gauge,
     pool: Family<PoolLabels, Gauge>,
+    cluster_members: Gauge,
+    lease_holder: Family<LeaseLabels, Gauge>,
 }
 
 impl Metrics {
@@ -130,12 +137,26 @@ impl Metrics {
             "Always 1; labels say which build is running",
             build,
         );
+        let cluster_members = Gauge::default();
+        registry.register(
+            "cluster_members",
+            "Live cluster members (heartbeat within cluster.member_timeout) as this replica sees them",
+            cluster_members.clone(),
+        );
+        let lease_holder = Family::<LeaseLabels, Gauge>::default();
+        registry.register(
+            "lease_holder",
+            "1 while this replica holds the lease, else 0",
+            lease_holder.clone(),
+        );
         Metrics {
             registry,
             requests,
             durations,
             in_flight,
             pool,
+            cluster_members,
+            lease_holder,
         }
     }
 
@@ -172,6 +193,20 @@ impl Metrics {
 /// `GET /metrics`.
 pub async fn metrics_handler(State(state): State<AppState>) -> Response {
     let (size, idle) = state.store.pool_stats();
+    let cluster = &state.cluster;
+    state
+        .metrics
+        .cluster_members
+        .set(cluster.membership.live_members());
+    for lease in cluster.leases() {
+        state
+            .metrics
+            .lease_holder
+            .get_or_create(&LeaseLabels {
+                lease: lease.name().to_string(),
+            })
+            .set(i64::from(lease.is_held()));
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -1,6 +1,7 @@
 //! The HTTP API: one router tree. Each resource module exposes `router()`; this module merges them,
 //! so every route and (through its handler's extractor) its guard can be read in one place.
 
+mod cluster;
 mod dashboards;
 mod datasources;
 mod folders;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     let web = crate::web::WebUi::new((!web_dir.is_empty()).then(|| web_dir.into()));
     Router::new()
         .merge(health::router())
+        .merge(cluster::router())
         .merge(dashboards::router())
         .merge(datasources::router())
         .merge(query::router())

@@ -130,6 +130,20 @@ guard!(
     |parts| with_role(parts, Role::Admin)
 );
 guard!(
+    /// An org admin or a server admin: the cluster page is for either.
+    AnyAdmin,
+    |parts| {
+        let id = identity(parts)?;
+        if id.is_server_admin || id.has_role(Role::Admin) {
+            Ok(id)
+        } else {
+            Err(ApiError::forbidden(
+                "Permission denied: this action needs the Admin role",
+            ))
+        }
+    }
+);
+guard!(
     /// Grafana's "server admin": manages users across orgs.
     ServerAdmin,
     |parts| {
