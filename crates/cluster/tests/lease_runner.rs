@@ -178,6 +178,47 @@ async fn losing_the_database_stops_the_job_before_expiry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_renewal_that_hangs_stops_the_job_before_expiry() {
+    use sqlx::Connection;
+    let (store, dir) = sqlite_store().await;
+    let running = Arc::new(AtomicUsize::new(0));
+    let ttl = Duration::from_millis(900);
+    let runner = LeaseRunner::start(
+        store.clone(),
+        "job",
+        "me",
+        ttl,
+        counting_job(running.clone()),
+    );
+    wait_for("the lease", Duration::from_secs(3), || runner.is_held()).await;
+    // Another connection takes SQLite's write lock and keeps it: the next renewal waits for the
+    // busy timeout (5 s), far past the term. The runner must not wait for it.
+    let url = format!("sqlite://{}/pharos.db", dir.display());
+    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    // (WAL: reads still work while the lock is held.)
+    let expires_at = store.leases().await.unwrap()[0].expires_at;
+    wait_for("the job to stop", ttl, || {
+        running.load(Ordering::SeqCst) == 0
+    })
+    .await;
+    let now = store.db_now_ms().await.unwrap();
+    assert!(
+        now < expires_at,
+        "the job ran until {now}, past the lease's expiry {expires_at}"
+    );
+    assert!(!runner.is_held());
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    locker.close().await.unwrap();
+    runner.stop().await;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn members_join_heartbeat_and_leave() {
     let (store, dir) = sqlite_store().await;
     let settings = |id: &str| MembershipSettings {
