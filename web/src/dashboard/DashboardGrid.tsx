@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { GridLayout } from 'react-grid-layout';
 import type { TimeZone } from '../lib/time';
-import { groupByRow, initiallyCollapsed, layoutItems } from './layout';
+import { collapsedRows, groupByRow, layoutItems } from './layout';
+import { interpolateDisplay } from '../lib/variables';
 import type { PanelModel } from './model';
 import type { GridItemPosition } from './edit';
 import { PanelFrame } from './PanelFrame';
@@ -43,17 +44,20 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, ed
   const containerRef = useRef<HTMLDivElement>(null);
   const width = useWidth(containerRef);
   const groups = useMemo(() => groupByRow(panels), [panels]);
-  const [collapsed, setCollapsed] = useState(() => initiallyCollapsed(panels));
+  // Rows the user opened or closed here; the rest are as saved. Kept as toggles (not as the closed
+  // set) so rows that appear later — repeated rows, rows added while editing — start as saved.
+  const [toggled, setToggled] = useState<ReadonlySet<number>>(() => new Set());
+  const collapsed = useMemo(() => collapsedRows(panels, toggled), [panels, toggled]);
   const items = useMemo(() => layoutItems(groups, collapsed), [groups, collapsed]);
   // A repeated copy is not a saved panel: it moves with the panel it repeats, never alone.
   const layout = useMemo(() => items.map((item) => ({ i: item.key, ...item.pos, static: !editing || item.panel.repeatPanelId !== undefined, ...(item.panel.type === 'row' ? { isResizable: false, resizeHandles: [] } : {}) })), [items, editing]);
   const reportLayout = (next: readonly GridItemPosition[]) => onLayoutChange?.(next.map(({ i, x, y, w, h }) => ({ i, x, y, w, h })));
 
   const toggleRow = (id: number) => {
-    const next = new Set(collapsed);
+    const next = new Set(toggled);
     if (next.has(id)) next.delete(id);
     else next.add(id);
-    setCollapsed(next);
+    setToggled(next);
   };
 
   return (
@@ -73,10 +77,10 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, ed
               <div key={item.key} className="row-header-wrap">
                 <button type="button" className="row-header" data-testid="row" data-collapsed={item.collapsed ? 'true' : 'false'} aria-expanded={!item.collapsed} onClick={() => toggleRow(item.panel.id)}>
                   <span aria-hidden="true">{item.collapsed ? '▸' : '▾'}</span>
-                  {item.panel.title || 'Row'}
+                  {interpolateDisplay(item.panel.title ?? '', { ...ctx.variables, ...item.panel.scopedVars }) || 'Row'}
                   {item.collapsed && <span className="count">({item.childCount} panels)</span>}
                 </button>
-                {editing && <RowActions row={item.panel} />}
+                {editing && item.panel.repeatPanelId === undefined && <RowActions row={item.panel} />}
               </div>
             ) : (
               <div key={item.key}>

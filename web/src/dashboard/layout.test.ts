@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactUp, expandRepeats, findPanel, groupByRow, initiallyCollapsed, layoutItems, panelsFromLegacyRows } from './layout';
+import { compactUp, expandRepeats, expandRowRepeats, collapsedRows, findPanel, groupByRow, layoutItems, panelsFromLegacyRows } from './layout';
 import type { PanelModel } from './model';
 
 const p = (id: number, y: number, h = 4, extra: Partial<PanelModel> = {}): PanelModel => ({ id, type: 'timeseries', gridPos: { x: 0, y, w: 12, h }, ...extra });
@@ -21,7 +21,7 @@ describe('layoutItems', () => {
   const groups = groupByRow(panels);
 
   it('keeps the saved positions when rows are as saved', () => {
-    const items = layoutItems(groups, initiallyCollapsed(panels));
+    const items = layoutItems(groups, collapsedRows(panels, new Set()));
     expect(items.map((i) => [i.key, i.pos.y])).toEqual([
       ['1', 0],
       ['2', 4],
@@ -55,6 +55,11 @@ describe('layoutItems', () => {
       ['6', 6],
       ['7', 7],
     ]);
+  });
+
+  it('starts rows as saved and flips the ones toggled on screen', () => {
+    expect([...collapsedRows(panels, new Set())]).toEqual([4]);
+    expect([...collapsedRows(panels, new Set([4, 6]))]).toEqual([6]);
   });
 
   it('closes gaps inside a row as Grafana\'s grid does', () => {
@@ -131,5 +136,38 @@ describe('compactUp', () => {
       // Overlaps both columns: rests under the taller one.
       { x: 6, y: 10, w: 12, h: 2 },
     ]);
+  });
+});
+
+describe('row repeats', () => {
+  const values = (name: string) => (name === 'host' ? ['a', 'b'] : undefined);
+  it('repeats an open row with the panels under it, each copy scoped to its value', () => {
+    const out = expandRowRepeats([p(1, 0), row(2, 4, false), p(3, 5, 4, { title: '$host' }), row(4, 9), p(5, 10)].map((q) => (q.id === 2 ? { ...q, repeat: 'host' } : q)), values);
+    expect(out.map((q) => [q.id, q.type, q.scopedVars?.host, q.repeatPanelId])).toEqual([
+      [1, 'timeseries', undefined, undefined],
+      [2, 'row', 'a', undefined],
+      [3, 'timeseries', 'a', undefined],
+      [2501, 'row', 'b', 2],
+      [3501, 'timeseries', 'b', 3],
+      [4, 'row', undefined, undefined],
+      [5, 'timeseries', undefined, undefined],
+    ]);
+  });
+  it('repeats a collapsed row with its hidden panels, and panel repeats inside keep the row scope', () => {
+    const collapsedRow = { ...row(2, 0, true, [p(3, 1, 4, { repeat: 'disk' })]), repeat: 'host' };
+    const out = expandRepeats([collapsedRow], (name) => (name === 'host' ? ['a', 'b'] : name === 'disk' ? ['x', 'y'] : undefined));
+    expect(out.map((q) => q.id)).toEqual([2, 2501]);
+    expect(out[1].panels?.map((q) => [q.id, q.scopedVars])).toEqual([
+      [3501, { host: 'b', disk: 'x' }],
+      [3501 * 1000 + 1, { host: 'b', disk: 'y' }],
+    ]);
+  });
+  it('repeats an open row once, not again as a panel', () => {
+    const out = expandRepeats([{ ...row(1, 0), repeat: 'host' }, p(2, 1)], values);
+    expect(out.map((q) => q.id)).toEqual([1, 2, 1501, 2501]);
+  });
+  it('leaves a row alone when its variable has no values', () => {
+    const rows = [{ ...row(2, 0), repeat: 'nothing' }, p(3, 1)];
+    expect(expandRowRepeats(rows, values)).toEqual(rows);
   });
 });

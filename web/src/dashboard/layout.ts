@@ -91,9 +91,9 @@ export function layoutItems(groups: readonly RowGroup[], collapsed: ReadonlySet<
   return items;
 }
 
-/** The rows saved collapsed, which start closed. */
-export function initiallyCollapsed(panels: readonly PanelModel[]): Set<number> {
-  return new Set(panels.filter((p) => p.type === 'row' && p.collapsed).map((p) => p.id));
+/** The rows closed on screen: those saved collapsed, except the ones toggled (opened or closed) since. */
+export function collapsedRows(panels: readonly PanelModel[], toggled: ReadonlySet<number>): Set<number> {
+  return new Set(panels.filter((p) => p.type === 'row' && !!p.collapsed !== toggled.has(p.id)).map((p) => p.id));
 }
 
 /** Finds a panel by id anywhere, including inside collapsed rows (for `viewPanel`). */
@@ -156,17 +156,66 @@ export function panelsFromLegacyRows(rows: readonly LegacyRow[]): PanelModel[] {
   return out;
 }
 
+/** Ids of a repeated row's copies: the original's id × 1000 + 500 + copy number, apart from panel copies' ids (× 1000 + 1..499). */
+const ROW_COPY_ID_BASE = 500;
+
 /**
- * Panel repeats (`repeat: "<variable>"`): one copy of the panel per selected value, each with that
- * value in `scopedVars`. Horizontal copies share the panel's row (at most `maxPerRow`, default 4, a
- * row); vertical ones stack. Panels below move down by the height the copies add.
+ * Row repeats (a row's `repeat: "<variable>"`): the row and the panels it holds (the ones after it, or
+ * in `panels` when collapsed), once per selected value, each copy's row and panels carrying the value
+ * in `scopedVars`. Copies follow the original in order; layoutItems stacks row groups by order.
+ */
+export function expandRowRepeats(panels: readonly PanelModel[], valuesOf: (name: string) => string[] | undefined): PanelModel[] {
+  const out: PanelModel[] = [];
+  for (let i = 0; i < panels.length; ) {
+    const row = panels[i];
+    if (row.type !== 'row') {
+      out.push(row);
+      i += 1;
+      continue;
+    }
+    let end = i + 1;
+    while (end < panels.length && panels[end].type !== 'row') end += 1;
+    const members = panels.slice(i + 1, end);
+    const name = typeof row.repeat === 'string' ? row.repeat : undefined;
+    const values = name ? valuesOf(name) : undefined;
+    if (!name || !values || values.length === 0) {
+      out.push(row, ...members);
+    } else {
+      values.forEach((value, j) => {
+        const scoped = (p: PanelModel): PanelModel => ({
+          ...p,
+          id: j === 0 ? p.id : p.id * 1000 + ROW_COPY_ID_BASE + j,
+          ...(j === 0 ? {} : { repeatPanelId: p.id }),
+          scopedVars: { ...p.scopedVars, [name]: value },
+        });
+        out.push({ ...scoped(row), ...(row.panels ? { panels: row.panels.map(scoped) } : {}) }, ...members.map(scoped));
+      });
+    }
+    i = end;
+  }
+  return out;
+}
+
+/**
+ * Repeats: rows first (expandRowRepeats), then panels (`repeat: "<variable>"`): one copy of the panel
+ * per selected value, each with that value in `scopedVars`. Horizontal copies share the panel's row
+ * (at most `maxPerRow`, default 4, a row); vertical ones stack. Panels below move down by the height
+ * the copies add.
  */
 export function expandRepeats(panels: readonly PanelModel[], valuesOf: (name: string) => string[] | undefined): PanelModel[] {
+  const rowsExpanded = expandRowRepeats(panels, valuesOf);
+  return expandPanelRepeats(rowsExpanded, valuesOf);
+}
+
+function expandPanelRepeats(panels: readonly PanelModel[], valuesOf: (name: string) => string[] | undefined): PanelModel[] {
   let out = [...panels];
   for (const panel of panels) {
-    if (panel.type === 'row' && panel.collapsed && panel.panels) {
-      const inner = expandRepeats(panel.panels, valuesOf);
-      out = out.map((p) => (p === panel ? { ...panel, panels: inner } : p));
+    // A row's own `repeat` is a row repeat (expandRowRepeats); a collapsed row's panels repeat inside it.
+    if (panel.type === 'row') {
+      if (panel.collapsed && panel.panels) {
+        const inner = expandPanelRepeats(panel.panels, valuesOf);
+        out = out.map((p) => (p === panel ? { ...panel, panels: inner } : p));
+      }
       continue;
     }
     const name = typeof panel.repeat === 'string' ? panel.repeat : undefined;
@@ -181,7 +230,7 @@ export function expandRepeats(panels: readonly PanelModel[], valuesOf: (name: st
       id: j === 0 ? panel.id : panel.id * 1000 + j,
       // Grafana marks copies with the panel they repeat; editing leaves them out of the saved JSON.
       ...(j === 0 ? {} : { repeatPanelId: panel.id }),
-      scopedVars: { [name]: value },
+      scopedVars: { ...panel.scopedVars, [name]: value },
       gridPos: { x: vertical ? pos.x : (j % perRow) * w, y: pos.y + Math.floor(j / perRow) * pos.h, w, h: pos.h },
     }));
     const added = (Math.ceil(values.length / perRow) - 1) * pos.h;
