@@ -18,6 +18,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+/// How long releasing a lease may take (at shutdown, with the database perhaps down); an
+/// unreleased lease simply expires.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A job running under a lease, and whether this replica holds it now. Cheap to clone.
 #[derive(Clone)]
 pub struct LeaseRunner {
@@ -198,7 +202,9 @@ where
     inner.held.store(false, Ordering::Relaxed);
     match &end {
         End::Stop | End::JobEnded => {
-            let released = tokio::time::timeout(ttl, store.release_lease(&lease)).await;
+            // Bounded: a shutdown with the database down must not wait for it.
+            let released =
+                tokio::time::timeout(ttl.min(RELEASE_TIMEOUT), store.release_lease(&lease)).await;
             if !matches!(released, Ok(Ok(_))) {
                 tracing::warn!(lease = %lease.name, "releasing lease failed; it expires by itself");
             } else {

@@ -11,6 +11,9 @@ use rand::RngCore;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// How long leaving may take at shutdown.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Who this replica is and how often it says so.
 #[derive(Debug, Clone)]
 pub struct MembershipSettings {
@@ -101,9 +104,13 @@ impl Membership {
         if let Some(task) = task {
             let _ = task.await;
         }
-        match self.inner.store.remove_member(self.id()).await {
-            Ok(_) => tracing::info!(member = self.id(), "left the cluster"),
-            Err(e) => tracing::warn!(error = %e, "could not remove this replica from members"),
+        // Bounded: a shutdown with the database down must not wait for it; the row then ages out.
+        let removed =
+            tokio::time::timeout(LEAVE_TIMEOUT, self.inner.store.remove_member(self.id())).await;
+        match removed {
+            Ok(Ok(_)) => tracing::info!(member = self.id(), "left the cluster"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not remove this replica from members"),
+            Err(_) => tracing::warn!("could not remove this replica from members in time"),
         }
     }
 }
