@@ -1,10 +1,10 @@
 import { useCallback, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { useDismiss } from '../pages/dialog/useDismiss';
+import { useDismiss } from './dialog/useDismiss';
 import { useOrgRole } from './orgRole';
 import { useSession } from './session';
 import { useTheme } from './theme';
-import '../pages/dialog/dialog.css';
+import './dialog/dialog.css';
 
 export function TopBar() {
   const user = useSession();

@@ -11,7 +11,7 @@ import {
   type OrgRole,
   type ServiceAccount,
 } from '../../api/admin';
-import { Modal } from '../dialog/Modal';
+import { Modal } from '../../app/dialog/Modal';
 import { Pager } from './Pager';
 import { pageCount, TOKEN_LIFETIMES } from './paging';
 import { relativeTime } from './cluster';

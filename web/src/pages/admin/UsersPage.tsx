@@ -1,7 +1,7 @@
 import { useCallback, useState, type ChangeEvent, type FormEvent } from 'react';
 import { createUser, deleteUser, listOrgMembers, ORG_ROLES, searchUsers, setOrgRole, setUserPassword, type ListedUser, type OrgRole } from '../../api/admin';
 import { useSession } from '../../app/session';
-import { Modal } from '../dialog/Modal';
+import { Modal } from '../../app/dialog/Modal';
 import { Pager } from './Pager';
 import { pageCount } from './paging';
 import { useAction } from './useAction';

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { createFolder } from '../../api/folders';
-import { Modal } from '../dialog/Modal';
+import { Modal } from '../../app/dialog/Modal';
 
 /** Asks for the title, creates the folder and opens its page. */
 export function NewFolderDialog({ onClose }: { onClose: () => void }) {

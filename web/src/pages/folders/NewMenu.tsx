@@ -1,8 +1,8 @@
 import { useCallback, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { useDismiss } from '../dialog/useDismiss';
+import { useDismiss } from '../../app/dialog/useDismiss';
 import { NewFolderDialog } from './NewFolderDialog';
-import '../dialog/dialog.css';
+import '../../app/dialog/dialog.css';
 
 /** The browse page's "New" menu: a dashboard (in `folderUid` when browsing a folder), a folder, an import. */
 export function NewMenu({ folderUid }: { folderUid?: string }) {
