@@ -19,7 +19,7 @@
 // password change effective at once); administration (a folder and a dashboard in it from
 // the browse page's New menu; a user created and made an Editor, then signed in as it: /dashboards
 // opens, /admin/users shows the server's 403; a service account and a token whose key, shown once,
-// authenticates the API; the cluster page's healthy replica); a dashboard's version history (two
+// authenticates the API; the cluster page: members and the maintenance lease from /api/cluster); a dashboard's version history (two
 // versions compared, the older restored as a new version); and the inspect drawer of a demo time
 // series (data table, query request). Every console error and uncaught page exception is recorded
 // and fails the run. A screenshot of each scenario's page is written to the folder printed at the
@@ -867,12 +867,16 @@ const adminScenarios = [
     },
   },
   {
-    name: 'cluster page shows this replica, healthy',
+    name: 'cluster page: this replica from GET /api/cluster, healthy, holding the maintenance lease',
     shot: 'admin-cluster',
     async run({ page, base, report }) {
       await page.goto(`${base}/admin/cluster`);
       const members = page.locator(byTestId('cluster-members'));
       await visibleOrFail(members, async () => `no [data-testid="cluster-members"] on /admin/cluster (error: ${await textIfShown(page, byTestId('admin-error'))})`);
+      const source = await members.getAttribute('data-source');
+      if (source !== 'cluster') fail(`the cluster page shows data from ${source}, not GET /api/cluster`);
+      const lease = page.locator(`${byTestId('cluster-lease')}[data-name="maintenance"]`);
+      await visibleOrFail(lease, 'no [data-testid="cluster-lease"][data-name="maintenance"] on /admin/cluster');
       const healthy = page.locator(`${byTestId('cluster-member')}[data-healthy="true"]`);
       await visibleOrFail(healthy.first(), 'no [data-testid="cluster-member"][data-healthy="true"] on /admin/cluster');
       const all = await page.locator(byTestId('cluster-member')).count();

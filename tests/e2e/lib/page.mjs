@@ -22,10 +22,8 @@ function failedLoad(msg) {
 /**
  * Chromium logs "Failed to load resource: … status of 4xx" for every HTTP error response, which the
  * page cannot prevent. Only the by-design ones are tolerated: a failing datasource health check
- * (400 {"status":"ERROR"}), a save that lost to another client's (412, which opens the conflict
- * dialog), and the cluster page's GET /api/cluster, which answers 404 until the server has it (the
- * HA work adds it; the page then shows this replica from /api/health). Any other console error still
- * fails the scenario.
+ * (400 {"status":"ERROR"}) and a save that lost to another client's (412, which opens the conflict
+ * dialog). Any other console error still fails the scenario.
  */
 function isExpectedHttpError(msg) {
   const failed = failedLoad(msg);
@@ -33,8 +31,7 @@ function isExpectedHttpError(msg) {
   const { status, pathname } = failed;
   return (
     (status === 400 && /^\/api\/datasources\/uid\/[^/]+\/health$/.test(pathname)) ||
-    (status === 412 && pathname === '/api/dashboards/db') ||
-    (status === 404 && pathname === '/api/cluster')
+    (status === 412 && pathname === '/api/dashboards/db')
   );
 }
 
