@@ -14,6 +14,7 @@ mod dashboards;
 mod datasources;
 mod error;
 mod folders;
+mod idempotency;
 mod login_attempts;
 mod orgs;
 mod search;
@@ -33,6 +34,7 @@ pub use datasources::{
 };
 pub use error::{StoreError, StoreResult};
 pub use folders::{Folder, FolderUpdate};
+pub use idempotency::{IdempotencyClaim, StoredResponse};
 pub use orgs::{Org, OrgMember};
 pub use search::{SearchHit, SearchHitKind, SearchQuery};
 pub use service_accounts::{ApiToken, ServiceAccount, TokenIdentity};
