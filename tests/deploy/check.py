@@ -171,6 +171,8 @@ def k8s_references(root):
             v = vols[m["name"]]
             if "configMap" in v:
                 cm = res.get(("ConfigMap", v["configMap"]["name"]))
+                if cm is None and v["configMap"].get("optional"):
+                    continue  # made by the operator (pharos-dashboards, from deploy/dashboards/)
                 expect(cm, f"volume {m['name']}: no ConfigMap {v['configMap']['name']}")
                 for item in v["configMap"].get("items", []):
                     expect(item["key"] in cm["data"], f"ConfigMap {v['configMap']['name']} has no key {item['key']}")
@@ -178,6 +180,12 @@ def k8s_references(root):
                 if "subPath" in m:
                     expect(m["subPath"] in cm["data"], f"ConfigMap has no key {m['subPath']}")
                     n += 1
+    # Every dashboard provider reads a directory the container mounts.
+    mount_paths = {m["mountPath"] for c in pod["spec"]["containers"] for m in c.get("volumeMounts", [])}
+    for text in res[("ConfigMap", "pharos-provisioning")]["data"].values():
+        for p in yaml.safe_load(text).get("providers", []):
+            expect(p["options"]["path"] in mount_paths, f"provider {p['name']} reads {p['options']['path']}, which is not mounted")
+            n += 1
     for kind in ("Service", "PodDisruptionBudget"):
         (obj,) = [o for (k, _), o in res.items() if k == kind]
         sel = obj["spec"]["selector"]
@@ -505,6 +513,77 @@ def compose_provisioning(root):
     return detail
 
 
+@check("compose: pharos serve provisions the compose datasource and its own dashboard (SQLite)")
+def compose_provisioning_applied(root):
+    binary = os.environ.get("PHAROS_BIN", str(root / "target/debug/pharos"))
+    expect(os.access(binary, os.X_OK), f"no pharos binary at {binary} (cargo build first, or set PHAROS_BIN)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # deploy/compose/provisioning as mounted, with the provider reading deploy/dashboards where
+        # compose mounts it at /etc/pharos/dashboards.
+        prov = tmp / "provisioning"
+        shutil.copytree(root / "deploy/compose/provisioning", prov)
+        for f in (prov / "dashboards").glob("*.yaml"):
+            doc = yaml.safe_load(f.read_text())
+            for p in doc["providers"]:
+                expect(p["options"]["path"] == "/etc/pharos/dashboards", f"{f.name}: provider path changed")
+                p["options"]["path"] = str(root / "deploy/dashboards")
+            f.write_text(yaml.safe_dump(doc))
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PHAROS_")}
+        env.update(
+            PHAROS_DATABASE_URL=f"sqlite://{tmp}/pharos.db",
+            PHAROS_SECURITY_SECRET_KEY="deploy-test-secret-key-0123456789",
+            PHAROS_PATHS_PROVISIONING=str(prov),
+            PHAROS_SERVER_LISTEN=f"127.0.0.1:{port}",
+            PHAROS_SERVER_DEMO_DATA="false",
+        )
+        log = open(tmp / "pharos.log", "w")
+        proc = subprocess.Popen([binary, "serve"], env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
+        auth = "Basic " + __import__("base64").b64encode(b"admin:admin").decode()
+
+        def get(path):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": auth})
+            try:
+                with urllib.request.urlopen(req, timeout=3) as resp:
+                    return resp.status, json.loads(resp.read() or b"null")
+            except urllib.error.HTTPError as e:
+                return e.code, None
+            except OSError:
+                return None, None
+
+        try:
+            dashboards = [json.loads(f.read_text())["uid"] for f in sorted((root / "deploy/dashboards").glob("*.json"))]
+            deadline = time.time() + 60
+            missing = ["start"]
+            while time.time() < deadline and missing:
+                expect(proc.poll() is None, f"pharos exited {proc.returncode}: {(tmp / 'pharos.log').read_text()[-1500:]}")
+                missing = []
+                status, ds = get("/api/datasources/uid/prometheus")
+                if status != 200:
+                    missing.append(f"datasource prometheus ({status})")
+                for uid in dashboards:
+                    status, d = get(f"/api/dashboards/uid/{uid}")
+                    if status != 200:
+                        missing.append(f"dashboard {uid} ({status})")
+                    else:
+                        meta = d["meta"]
+                        expect(meta.get("folderTitle") == "Pharos", f"{uid} is in folder {meta.get('folderTitle')!r}")
+                        expect(meta.get("provisioned") is True, f"{uid} is not marked provisioned")
+                time.sleep(0.5)
+            expect(not missing, f"not provisioned within 60 s: {missing}; log: {(tmp / 'pharos.log').read_text()[-1500:]}")
+            expect(ds["url"] == "http://prometheus:9090", f"datasource url {ds['url']}")
+            return f"datasource prometheus and {len(dashboards)} dashboard(s) in folder Pharos"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
 # --- compose and Dockerfile -----------------------------------------------------------------------
 
 
@@ -654,6 +733,7 @@ def main():
     prometheus_targets(root)
     dashboards(root)
     compose_provisioning(root)
+    compose_provisioning_applied(root)
     compose_file(root)
     dockerfile(root)
     docs(root)

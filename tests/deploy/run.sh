@@ -9,8 +9,9 @@
 # scripts/install-deps installs. The PyPI packages of requirements.txt go into a virtualenv.
 #
 # Environment:
-#   PHAROS_BIN               when it is an executable, the ConfigMap's pharos.toml is loaded by it
-#                            (`pharos migrate` on a scratch SQLite file); default target/debug/pharos
+#   PHAROS_BIN               the binary that loads the ConfigMap's pharos.toml (`pharos migrate`) and
+#                            serves the compose provisioning files, on scratch SQLite files
+#                            (default target/debug/pharos; not built here)
 #   PHAROS_DEPLOY_TEST_VENV  the virtualenv (default: target/deploy-test-venv)
 #   PYTHON                   the interpreter that makes it (default: python3)
 set -euo pipefail
