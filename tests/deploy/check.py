@@ -290,9 +290,30 @@ def haproxy_syntax(root):
 
 
 class FakeReplica(BaseHTTPRequestHandler):
-    """Answers /readyz with the server's `ready` status and anything else with its name."""
+    """Answers /readyz with the server's `ready` status and anything else with its name. With
+    `server.dying` set, it closes the connection without answering any POST or GET /api/dying (a
+    replica killed while answering)."""
+
+    def die_if_dying(self):
+        if self.server.dying and (self.command == "POST" or self.path == "/api/dying"):
+            self.server.cut += 1
+            self.close_connection = True
+            try:
+                self.request.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return True
+        return False
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length") or 0)
+        self.rfile.read(length)
+        if not self.die_if_dying():
+            self.do_GET()
 
     def do_GET(self):
+        if self.die_if_dying():
+            return
         if self.path == "/readyz":
             code = 200 if self.server.ready else 503
         else:
@@ -311,12 +332,12 @@ class FakeReplica(BaseHTTPRequestHandler):
         pass
 
 
-@check("haproxy: runs with the file against three stand-in replicas (checks, routing, /metrics, /healthz)")
+@check("haproxy: runs with the file against three stand-in replicas (checks, routing, retries, /metrics, /healthz)")
 def haproxy_runs(root):
     servers = []
     for i, ready in enumerate([True, True, False], start=1):
         s = ThreadingHTTPServer(("127.0.0.1", 0), FakeReplica)
-        s.name, s.ready = f"r{i}", ready
+        s.name, s.ready, s.dying, s.cut = f"r{i}", ready, False, 0
         threading.Thread(target=s.serve_forever, daemon=True).start()
         servers.append(s)
     lb, stats = free_port(), free_port()
@@ -326,8 +347,8 @@ def haproxy_runs(root):
     proc = subprocess.Popen(["haproxy", "-db", "-f", str(root / "deploy/haproxy/haproxy.cfg")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    def get(url, headers=None):
-        req = urllib.request.Request(url, headers=headers or {})
+    def get(url, headers=None, data=None):
+        req = urllib.request.Request(url, headers=headers or {}, data=data)
         try:
             with urllib.request.urlopen(req, timeout=3) as resp:
                 return resp.status, resp.read().decode()
@@ -364,6 +385,29 @@ def haproxy_runs(root):
             expect(status == 200, f"keyed request answered {status}")
             seen.add(json.loads(body)["replica"])
         expect(seen == {"r1", "r2"}, f"keyed requests reached {sorted(seen)}: the tracking backend disagrees")
+        # r1 now cuts the connection of every write (and of GET /api/dying) without answering.
+        servers[0].dying = True
+        lb_url = f"http://127.0.0.1:{lb}"
+        # Reads are retried on another replica.
+        for _ in range(4):
+            status, body = get(f"{lb_url}/api/dying")
+            expect(status == 200 and json.loads(body)["replica"] == "r2", f"a cut GET was not retried on r2: {status} {body}")
+        # Writes without a key are not retried once sent: the client sees the failure. (HAProxy may
+        # not replay these even without `disable-l7-retry`, so haproxy_syntax also requires that line.)
+        statuses = []
+        for i in range(4):
+            status, body = get(f"{lb_url}/api/dashboards/db", {"content-type": "application/json"}, b"{}")
+            statuses.append(status)
+            if status == 200:
+                expect(json.loads(body)["replica"] == "r2", f"an unkeyed write answered 200 from {body}")
+        expect(502 in statuses, f"no unkeyed write reached the dying replica (statuses {statuses}); was it retried?")
+        # Writes with an Idempotency-Key are retried on another replica.
+        for i in range(4):
+            status, body = get(f"{lb_url}/api/dashboards/db", {"content-type": "application/json", "Idempotency-Key": f"k{i}"}, b"{}")
+            expect(status == 200 and json.loads(body)["replica"] == "r2", f"a keyed write was not retried on r2: {status} {body}")
+        cut = servers[0].cut
+        expect(cut >= 3, f"r1 cut only {cut} requests: the retries were not exercised")
+        servers[0].dying = False
         status, _ = get(f"http://127.0.0.1:{stats}/healthz")
         expect(status == 200, f"/healthz answered {status} with replicas up")
         for s in servers:
@@ -376,7 +420,8 @@ def haproxy_runs(root):
             time.sleep(0.2)
         else:
             raise CheckFailed("/healthz still 200 10 s after every replica turned unready")
-        return "2 of 3 ready, unready one skipped, /healthz 503 with none"
+        return (f"2 of 3 ready, unready one skipped; cut GETs and keyed writes retried, unkeyed writes "
+                f"not ({statuses.count(502)} of 4 failed); /healthz 503 with none")
     finally:
         proc.terminate()
         try:
