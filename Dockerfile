@@ -39,13 +39,14 @@ RUN apt-get update \
     && chown pharos:pharos /var/lib/pharos
 COPY --from=build /usr/local/bin/pharos /usr/local/bin/pharos
 
-# The working directory holds the default SQLite database (data/pharos.db) for a single node; with
-# PostgreSQL (PHAROS_DATABASE_URL) nothing is written here.
+# The working directory holds the default SQLite database (data/pharos.db) for a single node (with
+# PostgreSQL, PHAROS_DATABASE_URL, nothing is written here) and the default provisioning folder
+# (provisioning/). No PHAROS_* variable is set here on purpose: environment variables override the
+# settings file, so any set in the image would silently beat a mounted pharos.toml. The defaults
+# already listen on 0.0.0.0:3000; deploy/kubernetes and deploy/compose point paths.provisioning at
+# /etc/pharos/provisioning.
 WORKDIR /var/lib/pharos
 VOLUME ["/var/lib/pharos"]
-ENV PHAROS_SERVER_LISTEN=0.0.0.0:3000 \
-    PHAROS_PATHS_PROVISIONING=/etc/pharos/provisioning \
-    PHAROS_LOG_FORMAT=json
 EXPOSE 3000
 USER 10001:10001
 

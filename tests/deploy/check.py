@@ -705,6 +705,9 @@ def dockerfile(root):
     hc = dockerfile_healthcheck(root)
     expect("/livez" in hc, f"HEALTHCHECK not on /livez: {hc}")
     expect(re.search(r"^EXPOSE 3000", joined, re.M), "no EXPOSE 3000")
+    # Environment variables beat the settings file: one set in the image would override a mounted
+    # pharos.toml without a word.
+    expect(not re.search(r"^ENV\b.*\bPHAROS_", joined, re.M), "the image sets a PHAROS_* variable")
     expect('ENTRYPOINT ["/usr/local/bin/pharos"]' in joined, "the entrypoint is not the pharos binary")
     # Every COPY source from the build context exists and is not excluded by .dockerignore.
     ignore = [l.strip() for l in (root / ".dockerignore").read_text().splitlines() if l.strip() and not l.startswith("#")]
