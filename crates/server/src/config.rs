@@ -36,6 +36,8 @@ pub struct ServerSettings {
     /// Serve the web UI from this directory (a Vite build) instead of the one embedded in the binary;
     /// empty for the embedded one.
     pub web_dir: String,
+    /// How long a write's `Idempotency-Key` and its stored response are kept (at least).
+    pub idempotency_ttl: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -133,6 +135,7 @@ impl Default for Settings {
                 trust_forwarded_for: false,
                 demo_data: true,
                 web_dir: String::new(),
+                idempotency_ttl: "24h".into(),
             },
             database: DatabaseSettings {
                 url: "sqlite://data/pharos.db".into(),
@@ -248,6 +251,7 @@ pub struct Config {
     pub member_timeout: Duration,
     pub lease_ttl: Duration,
     pub maintenance_interval: Duration,
+    pub idempotency_ttl: Duration,
 }
 
 /// Flag values that override everything else (`None` when not given).
@@ -391,7 +395,12 @@ impl Settings {
             "cluster.maintenance_interval",
             &self.cluster.maintenance_interval,
         )?;
+        let idempotency_ttl = duration("server.idempotency_ttl", &self.server.idempotency_ttl)?;
+        if idempotency_ttl < Duration::from_secs(60) {
+            return Err(bad("server.idempotency_ttl", "must be at least 1m"));
+        }
         Ok(Config {
+            idempotency_ttl,
             heartbeat_interval,
             member_timeout,
             lease_ttl,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod datasources;
 pub mod demo;
 pub mod error;
+pub mod idempotency;
 pub mod json;
 pub mod secrets;
 pub mod state;
@@ -202,6 +203,7 @@ async fn join_cluster(
         session_inactive_lifetime: config.session_inactive_lifetime,
         session_max_lifetime: config.session_max_lifetime,
         login_failure_window: config.login_failure_window,
+        idempotency_ttl: config.idempotency_ttl,
     };
     let maintenance = pharos_cluster::LeaseRunner::start(
         store.clone(),
@@ -216,7 +218,7 @@ async fn join_cluster(
     })
 }
 
-/// Deletes expired sessions and old failed-login records every `interval`, on the one replica
+/// Deletes expired sessions, old failed-login records and old idempotency keys every `interval`, on the one replica
 /// holding the maintenance lease. The session delete is fenced by the lease's token.
 #[derive(Clone)]
 struct MaintenanceJob {
@@ -225,6 +227,7 @@ struct MaintenanceJob {
     session_inactive_lifetime: std::time::Duration,
     session_max_lifetime: std::time::Duration,
     login_failure_window: std::time::Duration,
+    idempotency_ttl: std::time::Duration,
 }
 
 impl MaintenanceJob {
@@ -249,6 +252,12 @@ impl MaintenanceJob {
             let attempts_before = now.saturating_sub(ms(self.login_failure_window));
             if let Err(e) = self.store.prune_failed_logins(attempts_before).await {
                 tracing::warn!(error = %e, "pruning failed logins failed");
+            }
+            let keys_before = now.saturating_sub(ms(self.idempotency_ttl));
+            match self.store.prune_idempotency_keys(keys_before).await {
+                Ok(n) if n > 0 => tracing::info!(keys = n, "pruned old idempotency keys"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
             }
         }
     }

@@ -51,6 +51,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(web))
+        // Inside authentication: idempotency keys are scoped to the caller.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::deduplicate,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::middleware::authenticate,

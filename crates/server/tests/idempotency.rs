@@ -1,0 +1,269 @@
+//! `Idempotency-Key` on API writes, on SQLite and PostgreSQL: a repeat replays the stored answer
+//! (one dashboard version, identical body, `Idempotent-Replayed: true`), a different request with
+//! the key gets 422, a request still in flight 409, an expired in-flight claim is taken over,
+//! failed requests (400) are replayed too, keys are per caller, racing duplicates run once, and a
+//! second replica on the same PostgreSQL replays the first's answer.
+
+use pharos_testkit::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Sends `body` (exact bytes) with an optional key; returns status, replay header and body text.
+async fn post(
+    client: &Client,
+    path: &str,
+    body: &[u8],
+    key: Option<&str>,
+) -> (StatusCode, Option<String>, String) {
+    let mut rb = client
+        .request(Method::POST, path)
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(key) = key {
+        rb = rb.header("Idempotency-Key", key);
+    }
+    let resp = rb.send().await.expect("request failed");
+    let status = resp.status();
+    let replayed = resp
+        .headers()
+        .get("idempotent-replayed")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, replayed, resp.text().await.unwrap())
+}
+
+fn dashboard(uid: &str, title: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "dashboard": {"uid": uid, "title": title, "panels": []},
+        "overwrite": true
+    }))
+    .unwrap()
+}
+
+async fn version_count(client: &Client, uid: &str) -> usize {
+    let (s, body) = client
+        .get(&format!("/api/dashboards/uid/{uid}/versions"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    body["versions"].as_array().unwrap().len()
+}
+
+async fn store_of(px: &Pharos) -> pharos_store::Store {
+    pharos_store::Store::connect(&pharos_store::StoreOptions {
+        url: px.db.url.clone(),
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_secs(5),
+    })
+    .await
+    .unwrap()
+}
+
+backend_matrix!(repeats_replay_and_mismatches_fail, |backend| async move {
+    let px = Pharos::start(backend).await;
+    let admin = px.admin();
+    let body = dashboard("idem-a", "Idem A");
+    let first = post(&admin, "/api/dashboards/db", &body, Some("key-1")).await;
+    assert_eq!(first.0, StatusCode::OK, "{}", first.2);
+    assert_eq!(first.1, None, "a first answer is not a replay");
+    let again = post(&admin, "/api/dashboards/db", &body, Some("key-1")).await;
+    assert_eq!(again.0, first.0);
+    assert_eq!(again.1.as_deref(), Some("true"));
+    assert_eq!(
+        again.2, first.2,
+        "the replay is the first answer, byte for byte"
+    );
+    assert_eq!(version_count(&admin, "idem-a").await, 1);
+
+    // The same key on another request (body, or path) is refused and runs nothing.
+    let other = post(
+        &admin,
+        "/api/dashboards/db",
+        &dashboard("idem-a", "Changed"),
+        Some("key-1"),
+    )
+    .await;
+    assert_eq!(other.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", other.2);
+    let message: Value = serde_json::from_str(&other.2).unwrap();
+    assert!(message["message"]
+        .as_str()
+        .unwrap()
+        .contains("different request"));
+    let other = post(&admin, "/api/folders", b"{\"title\":\"F\"}", Some("key-1")).await;
+    assert_eq!(other.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", other.2);
+    assert_eq!(version_count(&admin, "idem-a").await, 1);
+
+    // Without a key nothing changes: every repeat runs.
+    for _ in 0..2 {
+        let plain = post(&admin, "/api/dashboards/db", &body, None).await;
+        assert_eq!(plain.0, StatusCode::OK, "{}", plain.2);
+        assert_eq!(plain.1, None);
+    }
+    assert_eq!(version_count(&admin, "idem-a").await, 3);
+
+    // Keys are per caller: another user's "key-1" is theirs.
+    let editor = px.user_with_role("idem-editor", "Editor").await;
+    let theirs = post(&editor, "/api/dashboards/db", &body, Some("key-1")).await;
+    assert_eq!(theirs.0, StatusCode::OK, "{}", theirs.2);
+    assert_eq!(theirs.1, None);
+    assert_eq!(version_count(&admin, "idem-a").await, 4);
+
+    // Reads ignore the header.
+    let resp = admin
+        .request(Method::GET, "/api/dashboards/uid/idem-a")
+        .header("Idempotency-Key", "key-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().get("idempotent-replayed").is_none());
+});
+
+backend_matrix!(failed_requests_and_bad_keys, |backend| async move {
+    let px = Pharos::start(backend).await;
+    let admin = px.admin();
+    // A 400 is a completed answer: it is stored and replayed (the same bytes would fail again).
+    let first = post(&admin, "/api/dashboards/db", b"{not json", Some("bad-1")).await;
+    assert_eq!(first.0, StatusCode::BAD_REQUEST, "{}", first.2);
+    let again = post(&admin, "/api/dashboards/db", b"{not json", Some("bad-1")).await;
+    assert_eq!(again.0, StatusCode::BAD_REQUEST);
+    assert_eq!(again.1.as_deref(), Some("true"));
+    assert_eq!(again.2, first.2);
+    let message: Value = serde_json::from_str(&again.2).unwrap();
+    assert!(message["message"].is_string(), "{message}");
+
+    // Malformed keys: 400, and nothing runs.
+    for key in ["", &"k".repeat(256), "tab\tinside"] {
+        let resp = post(
+            &admin,
+            "/api/dashboards/db",
+            &dashboard("bad-key", "B"),
+            Some(key),
+        )
+        .await;
+        assert_eq!(resp.0, StatusCode::BAD_REQUEST, "key {key:?}: {}", resp.2);
+        let message: Value = serde_json::from_str(&resp.2).unwrap();
+        assert!(message["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key"));
+    }
+    let (s, _) = admin.get("/api/dashboards/uid/bad-key").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The longest key is fine.
+    let resp = post(
+        &admin,
+        "/api/dashboards/db",
+        &dashboard("long-key", "L"),
+        Some(&"k".repeat(255)),
+    )
+    .await;
+    assert_eq!(resp.0, StatusCode::OK, "{}", resp.2);
+
+    // Anonymous writes are refused as before, key or not.
+    let anon = post(
+        &px.anonymous(),
+        "/api/dashboards/db",
+        &dashboard("x", "X"),
+        Some("a"),
+    )
+    .await;
+    assert_eq!(anon.0, StatusCode::UNAUTHORIZED);
+});
+
+backend_matrix!(
+    in_flight_conflicts_and_expired_claims_are_taken_over,
+    |backend| async move {
+        let px = Pharos::start(backend).await;
+        let admin = px.admin();
+        let store = store_of(&px).await;
+        // The admin is user 1 in org 1.
+        let scope = "org:1:user:1";
+        let body = dashboard("idem-flight", "In flight");
+        let fingerprint = pharos_server::idempotency::fingerprint(
+            &axum::http::Method::POST,
+            "/api/dashboards/db",
+            &body,
+        );
+        let now = pharos_store::now_ms();
+        // Another replica is processing this very request right now.
+        store
+            .claim_idempotency_key(scope, "busy", &fingerprint, now, 60_000)
+            .await
+            .unwrap();
+        let resp = post(&admin, "/api/dashboards/db", &body, Some("busy")).await;
+        assert_eq!(resp.0, StatusCode::CONFLICT, "{}", resp.2);
+        let message: Value = serde_json::from_str(&resp.2).unwrap();
+        assert!(message["message"]
+            .as_str()
+            .unwrap()
+            .contains("still being processed"));
+        let (s, _) = admin.get("/api/dashboards/uid/idem-flight").await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "a conflicting repeat runs nothing"
+        );
+
+        // A replica claimed it two minutes ago and died: its lock ran out, the retry takes over.
+        store
+            .claim_idempotency_key(scope, "orphan", &fingerprint, now - 120_000, 60_000)
+            .await
+            .unwrap();
+        let resp = post(&admin, "/api/dashboards/db", &body, Some("orphan")).await;
+        assert_eq!(resp.0, StatusCode::OK, "{}", resp.2);
+        assert_eq!(resp.1, None);
+        let again = post(&admin, "/api/dashboards/db", &body, Some("orphan")).await;
+        assert_eq!(again.1.as_deref(), Some("true"));
+        assert_eq!(again.2, resp.2);
+        assert_eq!(version_count(&admin, "idem-flight").await, 1);
+        store.close().await;
+    }
+);
+
+backend_matrix!(racing_duplicates_run_once, |backend| async move {
+    let px = Pharos::start(backend).await;
+    let admin = px.admin();
+    let body = dashboard("idem-race", "Race");
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| post(&admin, "/api/dashboards/db", &body, Some("race"))),
+    )
+    .await;
+    let mut first = None;
+    for (status, replayed, text) in &answers {
+        match (status.as_u16(), replayed.as_deref()) {
+            (200, None) => assert!(first.replace(text.clone()).is_none(), "ran twice"),
+            (200, Some("true")) | (409, None) => {}
+            other => panic!("unexpected {other:?}: {text}"),
+        }
+    }
+    let first = first.expect("one request ran");
+    for (status, _, text) in &answers {
+        if *status == StatusCode::OK {
+            assert_eq!(text, &first);
+        }
+    }
+    assert_eq!(version_count(&admin, "idem-race").await, 1);
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_replica_replays_the_first_ones_answer() {
+    let db = Database::fresh(Backend::Postgres);
+    let a = Pharos::start_with(db.clone(), Options::default()).await;
+    let b = Pharos::start_with(db.clone(), Options::default()).await;
+    let body = dashboard("idem-ha", "HA");
+    let on_a = post(&a.admin(), "/api/dashboards/db", &body, Some("ha-1")).await;
+    assert_eq!(on_a.0, StatusCode::OK, "{}", on_a.2);
+    assert_eq!(on_a.1, None);
+    let on_b = post(&b.admin(), "/api/dashboards/db", &body, Some("ha-1")).await;
+    assert_eq!(on_b.0, StatusCode::OK);
+    assert_eq!(on_b.1.as_deref(), Some("true"));
+    assert_eq!(on_b.2, on_a.2);
+    assert_eq!(version_count(&b.admin(), "idem-ha").await, 1);
+    let other = post(
+        &b.admin(),
+        "/api/dashboards/db",
+        &dashboard("idem-ha", "X"),
+        Some("ha-1"),
+    )
+    .await;
+    assert_eq!(other.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
