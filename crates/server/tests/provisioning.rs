@@ -369,3 +369,54 @@ async fn futures_join_all<T: Send + 'static>(
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn folders_from_the_file_structure_and_disable_deletion() {
+    let root = scratch_dir("pharos-prov-tree");
+    let dash = root.join("tree");
+    write(
+        &root.join("provisioning/dashboards/tree.yaml"),
+        &format!(
+            "apiVersion: 1\nproviders:\n  - name: tree\n    disableDeletion: true\n    updateIntervalSeconds: 1\n    options:\n      path: {}\n      foldersFromFilesStructure: true\n",
+            dash.display()
+        ),
+    );
+    write(
+        &dash.join("top.json"),
+        &dashboard_json(Some("t-top"), "Top"),
+    );
+    write(
+        &dash.join("team-x/x.json"),
+        &dashboard_json(Some("t-x"), "X"),
+    );
+    write(
+        &dash.join("team-y/deep/y.json"),
+        &dashboard_json(Some("t-y"), "Y"),
+    );
+    let px = Pharos::start_with(Database::fresh(Backend::Sqlite), options(&root)).await;
+    eventually("three dashboards", Duration::from_secs(20), || async {
+        search_titles(&px).await.len() == 3
+    })
+    .await;
+    let folder = |body: &Value| body["meta"]["folderTitle"].as_str().unwrap().to_string();
+    assert_eq!(folder(&dashboard(&px, "t-top").await.1), "General");
+    assert_eq!(folder(&dashboard(&px, "t-x").await.1), "team-x");
+    assert_eq!(folder(&dashboard(&px, "t-y").await.1), "deep");
+
+    // disableDeletion: the file goes, the dashboard stays and is no longer provisioned.
+    std::fs::remove_file(dash.join("team-x/x.json")).unwrap();
+    eventually("x unprovisioned", Duration::from_secs(10), || async {
+        dashboard(&px, "t-x").await.1["meta"]["provisioned"] == false
+    })
+    .await;
+    let (s, body) = px.admin().delete("/api/dashboards/uid/t-x").await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "no longer provisioned, so deletable: {body}"
+    );
+    assert_eq!(search_titles(&px).await, ["Top", "Y"]);
+    assert!(error_lines(&px).is_empty(), "{:?}", error_lines(&px));
+    drop(px);
+    let _ = std::fs::remove_dir_all(&root);
+}
