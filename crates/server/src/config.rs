@@ -18,7 +18,6 @@ pub struct Settings {
     pub query: QuerySettings,
     pub cluster: ClusterSettings,
     pub log: LogSettings,
-    pub paths: PathsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -119,14 +118,6 @@ pub struct ClusterSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
-pub struct PathsSettings {
-    /// Directory of provisioning files (`datasources/`, `dashboards/` in Grafana's YAML format),
-    /// relative to the working directory; empty turns provisioning off.
-    pub provisioning: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     /// `text` for a terminal, `json` for log shippers.
     pub format: String,
@@ -183,9 +174,6 @@ impl Default for Settings {
                 format: "text".into(),
                 level: "info".into(),
             },
-            paths: PathsSettings {
-                provisioning: "provisioning".into(),
-            },
         }
     }
 }
@@ -218,11 +206,6 @@ impl Default for QuerySettings {
 impl Default for ClusterSettings {
     fn default() -> Self {
         Settings::default().cluster
-    }
-}
-impl Default for PathsSettings {
-    fn default() -> Self {
-        Settings::default().paths
     }
 }
 impl Default for LogSettings {

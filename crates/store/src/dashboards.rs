@@ -265,11 +265,21 @@ impl Store {
         // the same title in a folder), or at the version guard of the update. Saving again gives
         // the loser what a sequential save gets: 412 `version-mismatch` or `name-exists`, or the
         // overwrite it asked for.
+        // A transaction the database aborted under contention (40001, 40P01) is run again after
+        // a short wait (see `retry`).
         let mut retries = 0;
+        let mut waits = crate::retry::BACKOFF.iter();
         loop {
             match self.try_save_dashboard(&mut cmd, &fields).await {
                 Err(StoreError::AlreadyExists) if retries < 4 => retries += 1,
                 Err(StoreError::VersionMismatch) if cmd.overwrite && retries < 4 => retries += 1,
+                Err(e) if e.is_retryable_conflict() => match waits.next() {
+                    Some(wait) => {
+                        tracing::debug!(error = %e, "dashboard save aborted by the database; retrying");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(e),
+                },
                 result => return result,
             }
         }
@@ -526,6 +536,14 @@ impl Store {
 
     /// Deletes a dashboard with its versions, tags and stars; returns its id and title.
     pub async fn delete_dashboard(&self, org_id: i64, uid: &str) -> StoreResult<(i64, String)> {
+        crate::retry::retry_transaction("delete dashboard", move || {
+            self.try_delete_dashboard(org_id, uid)
+        })
+        .await
+    }
+
+    /// One attempt of [`Store::delete_dashboard`], in one transaction.
+    async fn try_delete_dashboard(&self, org_id: i64, uid: &str) -> StoreResult<(i64, String)> {
         let mut tx = self.begin_write().await?;
         let row: Option<(i64, String)> = sqlx::query_as(
             "DELETE FROM dashboards WHERE org_id = $1 AND uid = $2 RETURNING id, title",

@@ -2,6 +2,7 @@
 
 use crate::changes::record;
 use crate::dashboards::{generate_uid, validate_uid};
+use crate::retry::retry_transaction;
 use crate::{now_ms, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,20 +72,26 @@ impl Store {
             None => generate_uid(),
         };
         let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO folders (org_id, uid, title, version, created, updated, created_by, updated_by) \
-             VALUES ($1, $2, $3, 1, $4, $4, $5, $5) RETURNING id",
-        )
-        .bind(org_id)
-        .bind(uid.clone())
-        .bind(title)
-        .bind(now)
-        .bind(actor.to_string())
-        .fetch_one(&mut *tx)
+        let (uid, title) = (&uid, &title);
+        // The uid is chosen once, outside: a retry inserts the same folder.
+        let id = retry_transaction("create folder", move || async move {
+            let mut tx = self.begin_write().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO folders (org_id, uid, title, version, created, updated, created_by, updated_by) \
+                 VALUES ($1, $2, $3, 1, $4, $4, $5, $5) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(uid.clone())
+            .bind(title.clone())
+            .bind(now)
+            .bind(actor.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            record(&mut tx, org_id, "folder", uid, "create").await?;
+            tx.commit().await?;
+            Ok(id)
+        })
         .await?;
-        record(&mut tx, org_id, "folder", &uid, "create").await?;
-        tx.commit().await?;
         self.folder_by_id(org_id, id).await
     }
 
@@ -130,6 +137,21 @@ impl Store {
     /// Renames a folder (and optionally changes its uid). Unless `overwrite`, `version` must be the
     /// stored one, else `VersionMismatch`.
     pub async fn update_folder(
+        &self,
+        org_id: i64,
+        uid: &str,
+        change: FolderUpdate,
+        actor: &str,
+    ) -> StoreResult<Folder> {
+        let change = &change;
+        retry_transaction("update folder", move || {
+            self.try_update_folder(org_id, uid, change.clone(), actor)
+        })
+        .await
+    }
+
+    /// One attempt of [`Store::update_folder`], in one transaction.
+    async fn try_update_folder(
         &self,
         org_id: i64,
         uid: &str,
@@ -202,6 +224,11 @@ impl Store {
 
     /// Deletes the folder and every dashboard in it; returns the folder as it was.
     pub async fn delete_folder(&self, org_id: i64, uid: &str) -> StoreResult<Folder> {
+        retry_transaction("delete folder", move || self.try_delete_folder(org_id, uid)).await
+    }
+
+    /// One attempt of [`Store::delete_folder`], in one transaction.
+    async fn try_delete_folder(&self, org_id: i64, uid: &str) -> StoreResult<Folder> {
         let mut tx = self.begin_write().await?;
         let sql = format!("{FOLDER_SELECT} WHERE org_id = $1 AND uid = $2");
         let folder: FolderRow = sqlx::query_as(&sql)

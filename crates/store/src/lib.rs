@@ -17,7 +17,7 @@ mod folders;
 mod idempotency;
 mod login_attempts;
 mod orgs;
-mod provisioning;
+mod retry;
 mod search;
 mod service_accounts;
 mod sessions;
@@ -37,7 +37,6 @@ pub use error::{StoreError, StoreResult};
 pub use folders::{Folder, FolderUpdate};
 pub use idempotency::{IdempotencyClaim, StoredResponse};
 pub use orgs::{Org, OrgMember};
-pub use provisioning::{Provisioned, ProvisionedKind};
 pub use search::{SearchHit, SearchHitKind, SearchQuery};
 pub use service_accounts::{ApiToken, ServiceAccount, TokenIdentity};
 pub use sessions::Session;
@@ -215,11 +214,28 @@ impl Store {
 
     /// Starts a write transaction. SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so a
     /// transaction that reads before it writes cannot fail half-way on a lock upgrade.
+    ///
+    /// A connection that turns out dead at `BEGIN` (reset, or closed by a restarting server) is
+    /// replaced and `BEGIN` tried again with [`retry::BACKOFF`]: no statement has run yet, so
+    /// nothing can be applied twice.
     pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        let mut waits = retry::BACKOFF.iter();
+        loop {
+            let begun = match self.backend {
+                Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => self.pool.begin().await,
+            };
+            match begun.map_err(StoreError::from) {
+                Err(e) if retry::is_retryable_begin(&e) => match waits.next() {
+                    Some(wait) => {
+                        tracing::debug!(error = %e, "starting a transaction failed; retrying");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(e),
+                },
+                begun => return begun,
+            }
+        }
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
