@@ -18,6 +18,7 @@ pub struct Settings {
     pub query: QuerySettings,
     pub cluster: ClusterSettings,
     pub log: LogSettings,
+    pub paths: PathsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -118,6 +119,14 @@ pub struct ClusterSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct PathsSettings {
+    /// Directory of provisioning files (`datasources/`, `dashboards/` in Grafana's YAML format),
+    /// relative to the working directory; empty turns provisioning off.
+    pub provisioning: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogSettings {
     /// `text` for a terminal, `json` for log shippers.
     pub format: String,
@@ -174,6 +183,9 @@ impl Default for Settings {
                 format: "text".into(),
                 level: "info".into(),
             },
+            paths: PathsSettings {
+                provisioning: "provisioning".into(),
+            },
         }
     }
 }
@@ -206,6 +218,11 @@ impl Default for QuerySettings {
 impl Default for ClusterSettings {
     fn default() -> Self {
         Settings::default().cluster
+    }
+}
+impl Default for PathsSettings {
+    fn default() -> Self {
+        Settings::default().paths
     }
 }
 impl Default for LogSettings {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod idempotency;
 pub mod json;
+pub mod provisioning;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
@@ -140,6 +141,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen} (setting server.listen)"))?;
     let address = listener.local_addr().unwrap_or(listen);
     let cluster = join_cluster(&store, &config, address).await?;
+    // Applied by the holder of the `provisioning` lease (see provisioning/mod.rs).
+    let provisioning = provisioning::start(&store, &config, cluster.membership.id());
     let state = AppState::new(store.clone(), config, metrics, engine, cluster.clone());
     let app = api::router(state.clone());
     let feed = pharos_cluster::ChangeFeed::start(store.clone(), CHANGE_POLL_INTERVAL)
@@ -166,6 +169,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .context("serving HTTP");
     // Hand the lease over and leave the member list, so the other replicas take over at once.
     cluster.maintenance.stop().await;
+    if let Some(provisioning) = &provisioning {
+        provisioning.stop().await;
+    }
     cluster.membership.leave().await;
     store.close().await;
     served?;

@@ -5,7 +5,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pharos_store::{Dashboard, SaveDashboard, SavedDashboard, StoreError};
+use pharos_store::{
+    Dashboard, Provisioned, ProvisionedKind, SaveDashboard, SavedDashboard, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -81,6 +83,52 @@ fn save_error(err: StoreError) -> ApiError {
     ApiError::from_store(err, "Dashboard")
 }
 
+/// The provisioning marker of a dashboard, if it came from a provisioning file.
+async fn provisioned(state: &AppState, org_id: i64, uid: &str) -> ApiResult<Option<Provisioned>> {
+    Ok(state
+        .store
+        .provisioned(org_id, ProvisionedKind::Dashboard, uid)
+        .await?)
+}
+
+/// Grafana refuses API saves of a provisioned dashboard unless its provider has `allowUiUpdates`.
+async fn check_savable(state: &AppState, org_id: i64, uid: &str) -> ApiResult<()> {
+    match provisioned(state, org_id, uid).await? {
+        Some(p) if !p.allow_updates => {
+            Err(ApiError::bad_request("Cannot save provisioned dashboard"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The uid a save body targets: its `uid`, else the uid of the dashboard its `id` names.
+async fn target_uid(
+    state: &AppState,
+    org_id: i64,
+    dashboard: &Map<String, Value>,
+) -> ApiResult<Option<String>> {
+    if let Some(uid) = dashboard
+        .get("uid")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+    {
+        return Ok(Some(uid.to_string()));
+    }
+    match dashboard
+        .get("id")
+        .and_then(Value::as_i64)
+        .filter(|id| *id > 0)
+    {
+        None => Ok(None),
+        Some(id) => match state.store.dashboard_by_id(org_id, id).await {
+            Ok(d) => Ok(Some(d.uid)),
+            // The save itself answers for an unknown id.
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
 fn save_response(state: &AppState, saved: SavedDashboard) -> SaveResponse {
     SaveResponse {
         url: app_url(state, &format!("/d/{}/{}", saved.uid, saved.slug)),
@@ -124,6 +172,9 @@ async fn save_as(
     dashboard: Map<String, Value>,
     target: SaveTarget,
 ) -> ApiResult<SavedDashboard> {
+    if let Some(uid) = target_uid(state, who.org_id, &dashboard).await? {
+        check_savable(state, who.org_id, &uid).await?;
+    }
     let folder_uid = folder_target(state, who.org_id, target.folder_uid, target.folder_id).await?;
     state
         .store
@@ -166,10 +217,18 @@ struct Meta {
     folder_title: String,
     folder_url: String,
     provisioned: bool,
-    provisioned_external_id: &'static str,
+    provisioned_external_id: String,
 }
 
-fn meta(state: &AppState, who: &Identity, d: &Dashboard, is_starred: bool) -> Meta {
+/// `provisioned` is Grafana's: true for a provisioned dashboard the API may not save (one whose
+/// provider allows UI updates is not flagged); the external id is the file's relative path.
+fn meta(
+    state: &AppState,
+    who: &Identity,
+    d: &Dashboard,
+    is_starred: bool,
+    provisioning: Option<&Provisioned>,
+) -> Meta {
     let editor = who.has_role(pharos_store::Role::Editor);
     Meta {
         kind: "db",
@@ -199,8 +258,8 @@ fn meta(state: &AppState, who: &Identity, d: &Dashboard, is_starred: bool) -> Me
             ),
             _ => String::new(),
         },
-        provisioned: false,
-        provisioned_external_id: "",
+        provisioned: provisioning.is_some_and(|p| !p.allow_updates),
+        provisioned_external_id: provisioning.map(|p| p.origin.clone()).unwrap_or_default(),
     }
 }
 
@@ -221,7 +280,8 @@ async fn get_by_uid(
     let viewer = (who.role, who.user_id().is_some(), starred);
     let answer = crate::cache::dashboard_answer(&state, who.org_id, &uid, viewer, async {
         let d = crate::cache::dashboard(&state, who.org_id, &uid).await?;
-        let meta = serde_json::to_string(&meta(&state, &who, &d, starred))
+        let provisioning = provisioned(&state, who.org_id, &uid).await?;
+        let meta = serde_json::to_string(&meta(&state, &who, &d, starred, provisioning.as_ref()))
             .map_err(|_| ApiError::internal())?;
         let mut body = String::with_capacity(d.data.len() + meta.len() + 32);
         body.push_str("{\"dashboard\":");
@@ -241,6 +301,12 @@ async fn delete_by_uid(
     Editor(who): Editor,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    // Grafana refuses this whatever `allowUiUpdates` says: the file would bring it back.
+    if provisioned(&state, who.org_id, &uid).await?.is_some() {
+        return Err(ApiError::bad_request(
+            "provisioned dashboard cannot be deleted",
+        ));
+    }
     let (id, title) = state
         .store
         .delete_dashboard(who.org_id, &uid)
@@ -373,6 +439,7 @@ async fn restore(
     Path(uid): Path<String>,
     JsonBody(req): JsonBody<RestoreRequest>,
 ) -> ApiResult<Json<SaveResponse>> {
+    check_savable(&state, who.org_id, &uid).await?;
     let saved = state
         .store
         .restore_dashboard_version(who.org_id, &uid, req.version, who.actor())
