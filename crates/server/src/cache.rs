@@ -245,6 +245,7 @@ fn reads_only(path: &str) -> bool {
 /// Moves the generation on after every write request but a login (which only adds a session, never
 /// cached). Failed writes count too: a save refused with 412 has just learned that the database holds
 /// something newer than this replica may have cached, and its client's next read must see it.
+/// Only a 503 does not count (see below).
 pub async fn invalidate_after_writes(
     State(state): State<AppState>,
     req: Request,
@@ -254,7 +255,10 @@ pub async fn invalidate_after_writes(
         && req.uri().path() != "/login"
         && !reads_only(req.uri().path());
     let response = next.run(req).await;
-    if writes {
+    // A write refused with 503 (the database unreachable) changed nothing and learned nothing
+    // newer; keeping the caches lets cached reads go on answering through an outage. Were it a
+    // COMMIT whose answer was lost, the change feed still reports the write.
+    if writes && response.status() != axum::http::StatusCode::SERVICE_UNAVAILABLE {
         state.caches.invalidate_all();
     }
     response

@@ -39,6 +39,11 @@ pub struct ServerSettings {
     pub web_dir: String,
     /// How long a write's `Idempotency-Key` and its stored response are kept (at least).
     pub idempotency_ttl: String,
+    /// After SIGTERM, how long the replica keeps serving with `/readyz` at 503 (so the balancer
+    /// takes it out) before it stops accepting connections; `0s` for none.
+    pub drain_period: String,
+    /// After it stops accepting, how long in-flight requests may run before they are abandoned.
+    pub shutdown_timeout: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -145,11 +150,13 @@ impl Default for Settings {
                 demo_data: true,
                 web_dir: String::new(),
                 idempotency_ttl: "24h".into(),
+                drain_period: "5s".into(),
+                shutdown_timeout: "30s".into(),
             },
             database: DatabaseSettings {
                 url: "sqlite://data/pharos.db".into(),
                 max_connections: 16,
-                acquire_timeout: "5s".into(),
+                acquire_timeout: "2s".into(),
             },
             security: SecuritySettings {
                 admin_user: "admin".into(),
@@ -257,6 +264,8 @@ pub struct Config {
     pub root_url: url::Url,
     pub cookie_secure: bool,
     pub acquire_timeout: Duration,
+    pub drain_period: Duration,
+    pub shutdown_timeout: Duration,
     pub login_failure_window: Duration,
     pub session_inactive_lifetime: Duration,
     pub session_max_lifetime: Duration,
@@ -426,6 +435,8 @@ impl Settings {
             listen,
             root_url,
             acquire_timeout: duration("database.acquire_timeout", &self.database.acquire_timeout)?,
+            drain_period: duration_or_zero("server.drain_period", &self.server.drain_period)?,
+            shutdown_timeout: duration("server.shutdown_timeout", &self.server.shutdown_timeout)?,
             login_failure_window: duration(
                 "security.login_failure_window",
                 &self.security.login_failure_window,
@@ -461,6 +472,16 @@ fn duration(name: &str, text: &str) -> Result<Duration, SettingError> {
         return Err(bad(name, "must be longer than zero"));
     }
     Ok(d)
+}
+
+/// A duration where `0s` is meaningful (no drain period, say).
+fn duration_or_zero(name: &str, text: &str) -> Result<Duration, SettingError> {
+    humantime::parse_duration(text).map_err(|e| {
+        bad(
+            name,
+            format!("{text:?} is not a duration such as 0s, 5s or 1m: {e}"),
+        )
+    })
 }
 
 /// Copies the file's values over the defaults, refusing unknown sections and keys by name.
@@ -684,6 +705,35 @@ mod tests {
             s.validate().unwrap().heartbeat_interval,
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn drain_settings_parse_and_the_drain_period_may_be_zero() {
+        let c = Settings::default().validate().unwrap();
+        assert_eq!(c.drain_period, Duration::from_secs(5));
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(30));
+        assert!(
+            c.acquire_timeout <= Duration::from_secs(3),
+            "requests must fail fast"
+        );
+        let s = Settings::load(
+            None,
+            env(&[
+                ("PHAROS_SERVER_DRAIN_PERIOD", "0s"),
+                ("PHAROS_SERVER_SHUTDOWN_TIMEOUT", "250ms"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        let c = s.validate().unwrap();
+        assert_eq!(c.drain_period, Duration::ZERO);
+        assert_eq!(c.shutdown_timeout, Duration::from_millis(250));
+        let mut s = Settings::default();
+        s.server.shutdown_timeout = "0s".into();
+        assert_eq!(s.validate().unwrap_err().name, "server.shutdown_timeout");
+        let mut s = Settings::default();
+        s.server.drain_period = "soon".into();
+        assert_eq!(s.validate().unwrap_err().name, "server.drain_period");
     }
 
     #[test]

@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use pharos_store::StoreError;
 use serde::Serialize;
 
+/// What a request that needed the database hears while it is down.
+pub const DATABASE_UNAVAILABLE: &str = "The database is unavailable; try again shortly";
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -84,7 +87,12 @@ impl ApiError {
             .with_status_word("name-exists"),
             StoreError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");
-                Self::unavailable("The database is unavailable; try again shortly")
+                Self::unavailable(DATABASE_UNAVAILABLE)
+            }
+            // The store already retried it; the database is too contended right now.
+            StoreError::Conflict(e) => {
+                tracing::warn!(error = %e, "transaction kept aborting under contention");
+                Self::unavailable("The database is busy; try again shortly")
             }
             other => {
                 tracing::error!(error = %other, "store error");
@@ -169,3 +177,19 @@ impl std::fmt::Display for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contended_database_is_503_not_500() {
+        // (An unreachable one is covered end to end by tests/db_outage.rs.)
+        let busy = ApiError::from_store(StoreError::Conflict("deadlock detected".into()), "Folder");
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            !busy.message.contains("deadlock"),
+            "no driver detail for clients"
+        );
+    }
+}

@@ -149,6 +149,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("starting the change feed")?;
     tokio::spawn(cache::follow_change_feed(state.clone(), feed));
+    // Listening before the ready line, so a SIGTERM right after it drains instead of killing.
+    let mut signals = Signals::install();
     tracing::info!(
         address = %address,
         version = telemetry::VERSION,
@@ -157,26 +159,159 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "pharos is ready"
     );
+    // Counts requests being answered, so a shutdown that gives up on them can say how many.
+    let in_flight = InFlight::default();
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        in_flight.clone(),
+        count_in_flight,
+    ));
     // Trailing slashes are trimmed before routing: Grafana answers `/api/serviceaccounts/` as
     // `/api/serviceaccounts`, and clients (grafana-client) rely on it.
     let app = tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(app);
     let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         SocketAddr,
     >(app);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal(state))
-        .await
-        .context("serving HTTP");
+    let stop_accepting = std::sync::Arc::new(tokio::sync::Notify::new());
+    let stop = stop_accepting.clone();
+    let serving =
+        axum::serve(listener, app).with_graceful_shutdown(async move { stop.notified().await });
+    let serving = std::future::IntoFuture::into_future(serving);
+    tokio::pin!(serving);
+    let drain_period = state.config.drain_period;
+    let shutdown_timeout = state.config.shutdown_timeout;
+    let served = tokio::select! {
+        // Only a failing listener ends serving before a signal.
+        served = &mut serving => served,
+        () = drain(&state, &mut signals, drain_period) => {
+            // `notify_one` keeps a permit, so the shutdown future sees it even if not yet waiting.
+            stop_accepting.notify_one();
+            tracing::info!(
+                timeout_ms = shutdown_timeout.as_millis() as u64,
+                in_flight = in_flight.count(),
+                "stopped accepting connections: finishing in-flight requests"
+            );
+            match tokio::time::timeout(shutdown_timeout, &mut serving).await {
+                Ok(served) => served,
+                Err(_) => {
+                    // The connections' tasks end with the runtime when `main` returns.
+                    tracing::warn!(
+                        abandoned = in_flight.count(),
+                        "server.shutdown_timeout passed: abandoning {} in-flight request(s)",
+                        in_flight.count()
+                    );
+                    Ok(())
+                }
+            }
+        }
+    };
+    let served = served.context("serving HTTP");
     // Hand the lease over and leave the member list, so the other replicas take over at once.
     cluster.maintenance.stop().await;
     if let Some(provisioning) = &provisioning {
         provisioning.stop().await;
     }
     cluster.membership.leave().await;
-    store.close().await;
+    // Closing waits for pooled connections to come back; an abandoned request may hold one.
+    if tokio::time::timeout(STORE_CLOSE_TIMEOUT, store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing the database pool timed out");
+    }
     served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The longest shutdown waits for the database pool to close.
+const STORE_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many requests are being answered right now.
+#[derive(Clone, Default)]
+struct InFlight(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl InFlight {
+    fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Decrements the count when the request ends, including when its task is dropped mid-way.
+struct InFlightGuard(InFlight);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        (self.0)
+            .0
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+async fn count_in_flight(
+    axum::extract::State(in_flight): axum::extract::State<InFlight>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    in_flight
+        .0
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let _guard = InFlightGuard(in_flight);
+    next.run(request).await
+}
+
+/// SIGTERM and Ctrl-C, listened to from start-up on so that none is missed during the drain.
+struct Signals {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        Signals {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM"))
+                .ok(),
+        }
+    }
+
+    /// The next SIGTERM or Ctrl-C; returns its name.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        let terminate = async {
+            match self.terminate.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            Ok(()) = tokio::signal::ctrl_c() => "Ctrl-C",
+            () = terminate => "SIGTERM",
+        }
+    }
+}
+
+/// Waits for SIGTERM or Ctrl-C, then drains: `/readyz` answers 503 at once while every other
+/// route keeps serving for `drain_period`, so a load balancer takes the replica out before it
+/// stops accepting. A second signal ends the drain period early.
+async fn drain(state: &AppState, signals: &mut Signals, drain_period: std::time::Duration) {
+    let signal = signals.next().await;
+    state.start_draining();
+    tracing::info!(
+        signal,
+        drain_period_ms = drain_period.as_millis() as u64,
+        "draining: /readyz answers 503, still serving until the drain period ends"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(drain_period) => {}
+        signal = signals.next() => {
+            tracing::info!(signal, "second signal: skipping the rest of the drain period");
+        }
+    }
 }
 
 /// Registers this replica in the members table (heartbeating from now on) and starts competing
@@ -267,27 +402,4 @@ impl MaintenanceJob {
             }
         }
     }
-}
-
-async fn shutdown_signal(state: AppState) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    state.start_draining();
-    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -27,6 +27,7 @@ mod json;
 pub mod peers;
 pub mod prometheus;
 mod session;
+pub mod tcp_proxy;
 
 pub use api::{create_token, get_dashboard, save_ok};
 pub use json::{
