@@ -254,6 +254,14 @@ async fn files_are_provisioned_kept_in_step_and_protected() {
         "unexpected errors:\n{}",
         errors.join("\n")
     );
+    // A persisting problem is logged once, not on every one-second re-scan.
+    let count = |needle: &str| errors.iter().filter(|l| l.contains(needle)).count();
+    assert_eq!(count("broken.json"), 1, "{errors:#?}");
+    assert_eq!(
+        count("cannot read the dashboards directory"),
+        1,
+        "{errors:#?}"
+    );
     drop(px);
     let _ = std::fs::remove_dir_all(&root);
 }

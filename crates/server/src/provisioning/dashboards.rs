@@ -27,6 +27,8 @@ struct DashboardFile {
 struct Scan {
     files: Vec<DashboardFile>,
     complete: bool,
+    /// What went wrong, for the log.
+    problems: Vec<String>,
 }
 
 fn scan(provider: &Provider) -> Scan {
@@ -34,11 +36,14 @@ fn scan(provider: &Provider) -> Scan {
     let mut scan = Scan {
         files: Vec::new(),
         complete: true,
+        problems: Vec::new(),
     };
     let mut paths = Vec::new();
     if let Err(e) = walk(&base, &mut paths) {
-        tracing::error!(provider = %provider.name, path = %base.display(), error = %e,
-            "cannot read the dashboards directory; nothing is deleted this round");
+        scan.problems.push(format!(
+            "cannot read the dashboards directory {}: {e}",
+            base.display()
+        ));
         scan.complete = false;
         return scan;
     }
@@ -48,8 +53,8 @@ fn scan(provider: &Provider) -> Scan {
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) => {
-                tracing::error!(provider = %provider.name, file = %path.display(), error = %e,
-                    "cannot read a dashboard file; nothing is deleted this round");
+                scan.problems
+                    .push(format!("cannot read {}: {e}", path.display()));
                 scan.complete = false;
                 continue;
             }
@@ -57,14 +62,14 @@ fn scan(provider: &Provider) -> Scan {
         let dashboard = match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => map,
             Ok(_) => {
-                tracing::error!(provider = %provider.name, file = %path.display(),
-                    "a dashboard file must hold a JSON object; nothing is deleted this round");
+                scan.problems
+                    .push(format!("{} does not hold a JSON object", path.display()));
                 scan.complete = false;
                 continue;
             }
             Err(e) => {
-                tracing::error!(provider = %provider.name, file = %path.display(), error = %e,
-                    "a dashboard file is not valid JSON; nothing is deleted this round");
+                scan.problems
+                    .push(format!("{} is not valid JSON: {e}", path.display()));
                 scan.complete = false;
                 continue;
             }
@@ -110,6 +115,14 @@ pub async fn apply(p: &Provisioner, provider: &Provider) {
             }
         }
     };
+    let scope = format!("dashboards:{}", provider.name);
+    let mut clean = scan.problems.is_empty();
+    for problem in &scan.problems {
+        if p.first_report(&format!("{scope}\0{problem}")) {
+            tracing::error!(provider = %provider.name, error = %problem,
+                "a dashboard provider's files cannot all be read; nothing is deleted until they can");
+        }
+    }
     let mut seen: HashSet<String> = HashSet::new();
     for file in scan.files {
         let uid = match file.dashboard.get("uid").and_then(Value::as_str) {
@@ -122,8 +135,14 @@ pub async fn apply(p: &Provisioner, provider: &Provider) {
             continue;
         }
         if let Err(e) = apply_file(p, provider, org, &uid, file).await {
-            tracing::error!(provider = %provider.name, uid = %uid, error = %e, "provisioning a dashboard failed");
+            clean = false;
+            if p.first_report(&format!("{scope}\0{uid}\0{e}")) {
+                tracing::error!(provider = %provider.name, uid = %uid, error = %e, "provisioning a dashboard failed");
+            }
         }
+    }
+    if clean {
+        p.resolved(&scope);
     }
     if !scan.complete {
         return;

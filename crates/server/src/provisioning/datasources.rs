@@ -46,7 +46,9 @@ pub async fn apply(p: &Provisioner, state: &mut State) {
         let file = match files::parse_datasources(&path, &text, &env_lookup) {
             Ok(file) => file,
             Err(e) => {
-                tracing::error!(error = %e, "invalid datasource provisioning file");
+                if p.first_report(&format!("datasources:{key}\0{e}")) {
+                    tracing::error!(error = %e, "invalid datasource provisioning file");
+                }
                 continue;
             }
         };
@@ -61,11 +63,14 @@ pub async fn apply(p: &Provisioner, state: &mut State) {
         for entry in &file.datasources {
             if let Err(e) = upsert(p, &key, entry).await {
                 complete = false;
-                tracing::error!(file = %key, datasource = %entry.name, error = %e, "provisioning a datasource failed");
+                if p.first_report(&format!("datasources:{key}\0{}\0{e}", entry.name)) {
+                    tracing::error!(file = %key, datasource = %entry.name, error = %e, "provisioning a datasource failed");
+                }
             }
         }
         // A file with a failed write is tried again on the next pass.
         if complete {
+            p.resolved(&format!("datasources:{key}"));
             state.applied.insert(key, text_hash);
         }
     }

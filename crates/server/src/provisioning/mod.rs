@@ -64,6 +64,7 @@ pub fn start(
         store: store.clone(),
         secrets: std::sync::Arc::new(Secrets::from_config(config)),
         root,
+        reported: Default::default(),
     };
     Some(pharos_cluster::LeaseRunner::start(
         store.clone(),
@@ -79,9 +80,25 @@ pub struct Provisioner {
     pub store: Store,
     pub secrets: std::sync::Arc<Secrets>,
     pub root: PathBuf,
+    /// Problems already logged: one that persists (a broken file, a title clash) is logged once,
+    /// not on every re-scan, until it is resolved.
+    pub reported: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Provisioner {
+    /// True the first time `key` (scope, then the problem) is seen since `scope` was last clean.
+    pub fn first_report(&self, key: &str) -> bool {
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        reported.insert(key.to_string())
+    }
+
+    /// `scope` had no problem this round: its problems will be logged again if they come back.
+    pub fn resolved(&self, scope: &str) {
+        let prefix = format!("{scope}\0");
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        reported.retain(|k| !k.starts_with(&prefix));
+    }
+
     /// Applies everything at once, then re-applies what is due every tick, until the lease ends
     /// (the runner then drops this future; every write is its own transaction).
     pub async fn run(self) {
@@ -112,10 +129,13 @@ impl Provisioner {
         let paths = match files::yaml_files(&dir) {
             Ok(paths) => paths,
             Err(e) => {
-                tracing::error!(error = %e, "reading dashboard providers failed");
+                if self.first_report(&format!("providers\0{e}")) {
+                    tracing::error!(error = %e, "reading dashboard providers failed");
+                }
                 return Vec::new();
             }
         };
+        let mut clean = true;
         let mut providers: Vec<files::Provider> = Vec::new();
         for path in paths {
             let parsed = std::fs::read_to_string(&path)
@@ -125,15 +145,27 @@ impl Provisioner {
                 Ok(file) => {
                     for provider in file.providers {
                         if providers.iter().any(|p| p.name == provider.name) {
-                            tracing::error!(file = %path.display(), provider = %provider.name,
-                                "a dashboard provider of this name is defined twice; the second is ignored");
+                            clean = false;
+                            let key = format!("providers\0{}\0{}", path.display(), provider.name);
+                            if self.first_report(&key) {
+                                tracing::error!(file = %path.display(), provider = %provider.name,
+                                    "a dashboard provider of this name is defined twice; the second is ignored");
+                            }
                         } else {
                             providers.push(provider);
                         }
                     }
                 }
-                Err(e) => tracing::error!(error = %e, "invalid dashboard provider file"),
+                Err(e) => {
+                    clean = false;
+                    if self.first_report(&format!("providers\0{e}")) {
+                        tracing::error!(error = %e, "invalid dashboard provider file");
+                    }
+                }
             }
+        }
+        if clean {
+            self.resolved("providers");
         }
         providers
     }
