@@ -117,6 +117,14 @@ async fn sigterm_drains_then_finishes_in_flight_requests_and_exits_0() {
         signalled.elapsed() < drain,
         "the checks took the whole drain period"
     );
+    // And still near its end.
+    let near_end = signalled + drain - Duration::from_millis(300);
+    tokio::time::sleep(near_end.saturating_duration_since(Instant::now())).await;
+    let (status, body) = px.anonymous().get("/api/health").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = admin.get("/api/folders").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(signalled.elapsed() < drain);
 
     // The slow request (in flight past the drain period) still finishes.
     let (status, body) = slow
