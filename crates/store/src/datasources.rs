@@ -296,6 +296,19 @@ impl Store {
         org_id: i64,
         new: NewDataSource,
     ) -> StoreResult<StoredDataSource> {
+        let new = &new;
+        crate::retry::retry_transaction("create datasource", move || {
+            self.try_create_datasource(org_id, new.clone())
+        })
+        .await
+    }
+
+    /// One attempt of [`Store::create_datasource`], in one transaction.
+    async fn try_create_datasource(
+        &self,
+        org_id: i64,
+        new: NewDataSource,
+    ) -> StoreResult<StoredDataSource> {
         let mut tx = self.begin_write().await?;
         lock_org(&mut tx, org_id).await?;
         let id = insert(&mut tx, org_id, new).await?;
@@ -353,6 +366,20 @@ impl Store {
     /// Replaces the settings of the datasource at `at`, bumps its version and applies the secret
     /// changes. `NotFound`, `AlreadyExists` (name or uid taken), `VersionMismatch` (stale version).
     pub async fn update_datasource(
+        &self,
+        org_id: i64,
+        at: &DataSourceRef,
+        change: DataSourceUpdate,
+    ) -> StoreResult<StoredDataSource> {
+        let change = &change;
+        crate::retry::retry_transaction("update datasource", move || {
+            self.try_update_datasource(org_id, at, change.clone())
+        })
+        .await
+    }
+
+    /// One attempt of [`Store::update_datasource`], in one transaction.
+    async fn try_update_datasource(
         &self,
         org_id: i64,
         at: &DataSourceRef,
@@ -421,6 +448,18 @@ impl Store {
 
     /// Deletes the datasource at `at`; returns it as it was.
     pub async fn delete_datasource(
+        &self,
+        org_id: i64,
+        at: &DataSourceRef,
+    ) -> StoreResult<StoredDataSource> {
+        crate::retry::retry_transaction("delete datasource", move || {
+            self.try_delete_datasource(org_id, at)
+        })
+        .await
+    }
+
+    /// One attempt of [`Store::delete_datasource`], in one transaction.
+    async fn try_delete_datasource(
         &self,
         org_id: i64,
         at: &DataSourceRef,
