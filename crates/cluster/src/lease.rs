@@ -10,12 +10,13 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pharos_store::{Lease, Store};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+
+use crate::stoppable::StoppableTask;
 use tokio::time::Instant;
 
 /// How long releasing a lease may take (at shutdown, with the database perhaps down); an
@@ -33,8 +34,7 @@ struct Inner {
     holder: String,
     held: AtomicBool,
     token: AtomicI64,
-    stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    background: StoppableTask,
 }
 
 /// Why a term ended.
@@ -60,18 +60,17 @@ impl LeaseRunner {
         F: Fn(Lease) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let (stop, stop_rx) = watch::channel(false);
+        let (background, stop_rx) = StoppableTask::new();
         let inner = Arc::new(Inner {
             name: name.to_string(),
             holder: holder.to_string(),
             held: AtomicBool::new(false),
             token: AtomicI64::new(0),
-            stop,
-            task: Mutex::new(None),
+            background,
         });
         let ttl = ttl.max(Duration::from_millis(100));
         let task = tokio::spawn(compete(store, inner.clone(), ttl, job, stop_rx));
-        *inner.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+        inner.background.set(task);
         LeaseRunner { inner }
     }
 
@@ -95,16 +94,7 @@ impl LeaseRunner {
 
     /// Stops the job and releases the lease (shutdown), so another replica may take it at once.
     pub async fn stop(&self) {
-        let _ = self.inner.stop.send(true);
-        let task = self
-            .inner
-            .task
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.inner.background.stop().await;
     }
 }
 

@@ -1,9 +1,10 @@
 //! What makes replicas agree: the change feed (cache invalidation), membership (who is running)
-//! and leases (which one replica runs singleton work). Graceful drain arrives with the HA issue.
+//! and leases (which one replica runs singleton work).
 
 mod change_feed;
 mod lease;
 mod membership;
+mod stoppable;
 
 pub use change_feed::ChangeFeed;
 pub use lease::LeaseRunner;

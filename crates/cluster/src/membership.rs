@@ -3,13 +3,14 @@
 //! that stops gracefully deletes its own row.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pharos_store::{Store, StoreResult};
 use rand::RngCore;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+
+use crate::stoppable::StoppableTask;
 
 /// How long leaving may take at shutdown.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,8 +47,7 @@ struct Inner {
     settings: MembershipSettings,
     /// Live members as of the last heartbeat (this replica included).
     live: AtomicI64,
-    stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    background: StoppableTask,
 }
 
 impl Membership {
@@ -60,22 +60,17 @@ impl Membership {
         let timeout_ms = millis(settings.member_timeout);
         store.prune_dead_members(timeout_ms).await?;
         let live = store.live_member_count(timeout_ms).await?;
-        let (stop, stop_rx) = watch::channel(false);
+        let (background, stop_rx) = StoppableTask::new();
         let membership = Membership {
             inner: Arc::new(Inner {
                 store,
                 settings,
                 live: AtomicI64::new(live),
-                stop,
-                task: Mutex::new(None),
+                background,
             }),
         };
         let task = tokio::spawn(heartbeat(membership.inner.clone(), stop_rx));
-        *membership
-            .inner
-            .task
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(task);
+        membership.inner.background.set(task);
         Ok(membership)
     }
 
@@ -94,16 +89,7 @@ impl Membership {
 
     /// Stops heartbeating and deletes this replica's row, so the others stop listing it at once.
     pub async fn leave(&self) {
-        let _ = self.inner.stop.send(true);
-        let task = self
-            .inner
-            .task
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(task) = task {
-            let _ = task.await;
-        }
+        self.inner.background.stop().await;
         // Bounded: a shutdown with the database down must not wait for it; the row then ages out.
         let removed =
             tokio::time::timeout(LEAVE_TIMEOUT, self.inner.store.remove_member(self.id())).await;
