@@ -24,15 +24,9 @@ python="${PYTHON:-python3}"
 say() { printf '[deploy] %s\n' "$*"; }
 
 # The virtualenv: made once, remade when requirements.txt or the interpreter changes.
-stamp="$(cat "$here/requirements.txt" <("$python" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-16)"
-if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.pharos-stamp" 2>/dev/null)" != "$stamp" ]]; then
-    say "creating virtualenv $venv"
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-        -r "$here/requirements.txt"
-    echo "$stamp" >"$venv/.pharos-stamp"
-fi
+# shellcheck source=../../scripts/lib/venv.sh
+source "$root/scripts/lib/venv.sh"
+ensure_venv "$venv" "$python" "$here/requirements.txt"
 
 export PHAROS_BIN="${PHAROS_BIN:-$root/target/debug/pharos}"
 exec "$venv/bin/python" "$here/check.py" --root "$root" --kubernetes-validate "$venv/bin/kubernetes-validate"

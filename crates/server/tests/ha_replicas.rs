@@ -30,19 +30,6 @@ fn expected_versions() -> Vec<i64> {
     versions
 }
 
-/// Log lines that are errors (or not structured log lines at all, such as a panic's message).
-fn error_lines(px: &Pharos) -> Vec<String> {
-    px.logs()
-        .into_iter()
-        .filter(|line| match serde_json::from_str::<Value>(line) {
-            Ok(v) => v["level"]
-                .as_str()
-                .is_some_and(|l| l.eq_ignore_ascii_case("error")),
-            Err(_) => !line.trim().is_empty(),
-        })
-        .collect()
-}
-
 fn logged(px: &Pharos, message: &str) -> bool {
     px.logs().iter().any(|line| {
         serde_json::from_str::<Value>(line).is_ok_and(|v| v["message"].as_str() == Some(message))
@@ -65,7 +52,7 @@ async fn two_replicas_start_together_on_an_empty_database_ten_times() {
             assert_eq!(s, StatusCode::OK, "round {round}, {name} not ready: {body}");
             let (s, body) = px.admin().get("/api/health").await;
             assert_eq!(s, StatusCode::OK, "round {round}, {name}: {body}");
-            let errors = error_lines(px);
+            let errors = px.error_lines();
             assert!(
                 errors.is_empty(),
                 "round {round}, replica {name} logged errors:\n{}",

@@ -246,7 +246,7 @@ async fn files_are_provisioned_kept_in_step_and_protected() {
     .await;
     assert_eq!(search_titles(&px).await, ["A2", "C", "E by hand"]);
 
-    let errors = error_lines(&px);
+    let errors = px.error_lines();
     assert!(
         errors
             .iter()
@@ -264,19 +264,6 @@ async fn files_are_provisioned_kept_in_step_and_protected() {
     );
     drop(px);
     let _ = std::fs::remove_dir_all(&root);
-}
-
-/// Log lines that are errors (or not structured log lines at all, such as a panic's message).
-fn error_lines(px: &Pharos) -> Vec<String> {
-    px.logs()
-        .into_iter()
-        .filter(|line| match serde_json::from_str::<Value>(line) {
-            Ok(v) => v["level"]
-                .as_str()
-                .is_some_and(|l| l.eq_ignore_ascii_case("error")),
-            Err(_) => !line.trim().is_empty(),
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -355,7 +342,7 @@ async fn ten_postgres_replicas_starting_together_provision_one_copy_of_everythin
         assert_eq!(list.as_array().map(Vec::len), Some(5));
     }
     for (i, px) in replicas.iter().enumerate() {
-        let errors = error_lines(px);
+        let errors = px.error_lines();
         assert!(
             errors.is_empty(),
             "replica {i} logged errors:\n{}",
@@ -424,7 +411,7 @@ async fn folders_from_the_file_structure_and_disable_deletion() {
         "no longer provisioned, so deletable: {body}"
     );
     assert_eq!(search_titles(&px).await, ["Top", "Y"]);
-    assert!(error_lines(&px).is_empty(), "{:?}", error_lines(&px));
+    assert!(px.error_lines().is_empty(), "{:?}", px.error_lines());
     drop(px);
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -287,6 +287,19 @@ impl Pharos {
         self.logs.lock().unwrap().clone()
     }
 
+    /// Log lines that are errors (or not structured log lines at all, such as a panic's message).
+    pub fn error_lines(&self) -> Vec<String> {
+        self.logs()
+            .into_iter()
+            .filter(|line| match serde_json::from_str::<Value>(line) {
+                Ok(v) => v["level"]
+                    .as_str()
+                    .is_some_and(|l| l.eq_ignore_ascii_case("error")),
+                Err(_) => !line.trim().is_empty(),
+            })
+            .collect()
+    }
+
     /// Process id, for tests that signal it.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(|c| c.id())
