@@ -269,7 +269,11 @@ pub async fn follow_change_feed(state: AppState, feed: pharos_cluster::ChangeFee
     let mut batches = feed.subscribe();
     loop {
         match batches.recv().await {
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+            Ok(batch) => {
+                state.caches.invalidate_all();
+                state.metrics.changes_applied.inc_by(batch.len() as u64);
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                 state.caches.invalidate_all()
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,

@@ -140,15 +140,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen} (setting server.listen)"))?;
     let address = listener.local_addr().unwrap_or(listen);
-    let cluster = join_cluster(&store, &config, address).await?;
+    let mut cluster = join_cluster(&store, &config, address).await?;
     // Applied by the holder of the `provisioning` lease (see provisioning/mod.rs).
-    let provisioning = provisioning::start(&store, &config, cluster.membership.id());
+    cluster.provisioning = provisioning::start(&store, &config, cluster.membership.id());
     let state = AppState::new(store.clone(), config, metrics, engine, cluster.clone());
     let app = api::router(state.clone());
     let feed = pharos_cluster::ChangeFeed::start(store.clone(), CHANGE_POLL_INTERVAL)
         .await
         .context("starting the change feed")?;
     tokio::spawn(cache::follow_change_feed(state.clone(), feed));
+    tokio::spawn(api::watch_database(
+        state.clone(),
+        state.config.heartbeat_interval,
+    ));
     // Listening before the ready line, so a SIGTERM right after it drains instead of killing.
     let mut signals = Signals::install();
     tracing::info!(
@@ -206,9 +210,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let served = served.context("serving HTTP");
     // Hand the lease over and leave the member list, so the other replicas take over at once.
-    cluster.maintenance.stop().await;
-    if let Some(provisioning) = &provisioning {
-        provisioning.stop().await;
+    for lease in cluster.leases() {
+        lease.stop().await;
     }
     cluster.membership.leave().await;
     // Closing waits for pooled connections to come back; an abandoned request may hold one.
@@ -356,6 +359,7 @@ async fn join_cluster(
     Ok(state::Cluster {
         membership,
         maintenance,
+        provisioning: None,
     })
 }
 

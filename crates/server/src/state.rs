@@ -65,14 +65,17 @@ impl AppState {
 #[derive(Clone)]
 pub struct Cluster {
     pub membership: pharos_cluster::Membership,
-    /// Runs the maintenance job (expired sessions, old failed logins) on one replica.
+    /// Runs the maintenance job (expired sessions, old failed logins, dashboard version
+    /// retention) on one replica.
     pub maintenance: pharos_cluster::LeaseRunner,
+    /// Applies the provisioning files on one replica (`None` when provisioning is off).
+    pub provisioning: Option<pharos_cluster::LeaseRunner>,
 }
 
 impl Cluster {
     /// Every lease this replica competes for.
-    pub fn leases(&self) -> [&pharos_cluster::LeaseRunner; 1] {
-        [&self.maintenance]
+    pub fn leases(&self) -> impl Iterator<Item = &pharos_cluster::LeaseRunner> {
+        std::iter::once(&self.maintenance).chain(self.provisioning.as_ref())
     }
 }
 

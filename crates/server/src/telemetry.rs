@@ -83,6 +83,11 @@ pub struct Metrics {
     pool: Family<PoolLabels, Gauge>,
     cluster_members: Gauge,
     lease_holder: Family<LeaseLabels, Gauge>,
+    /// 1 when the last database check (a health or readiness probe, or the periodic ping)
+    /// succeeded, else 0.
+    pub database_up: Gauge,
+    /// Changes the change feed brought from the database (any replica's writes).
+    pub changes_applied: Counter,
 }
 
 impl Metrics {
@@ -149,6 +154,18 @@ impl Metrics {
             "1 while this replica holds the lease, else 0",
             lease_holder.clone(),
         );
+        let database_up = Gauge::default();
+        registry.register(
+            "database_up",
+            "1 when this replica's last database check succeeded (health and readiness probes, and a ping every cluster.heartbeat_interval), else 0",
+            database_up.clone(),
+        );
+        let changes_applied = Counter::default();
+        registry.register(
+            "changes_applied",
+            "Changes read from the change feed (writes by any replica) and applied to this replica's caches",
+            changes_applied.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -157,6 +174,8 @@ impl Metrics {
             pool,
             cluster_members,
             lease_holder,
+            database_up,
+            changes_applied,
         }
     }
 

@@ -14,6 +14,34 @@ use reqwest::StatusCode;
 
 const UNAVAILABLE: &str = "The database is unavailable; try again shortly";
 
+/// A series' value in `/metrics` (the line starting with `series` and a space).
+async fn metric(px: &Pharos, series: &str) -> Option<f64> {
+    let (_, text) = px.anonymous().get("/metrics").await;
+    let prefix = format!("{series} ");
+    text.as_str()
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Waits until `series` reads `want` (asking `/metrics` only, which never touches the database).
+async fn metric_becomes(px: &Pharos, series: &str, want: f64, timeout: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        let got = metric(px, series).await;
+        if got == Some(want) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "{series} is {got:?}, not {want}, after {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// `postgres://user@host:port/db` → (the host:port, the URL with it replaced by `via`).
 fn through(url: &str, via: &str) -> (SocketAddr, String) {
     let (scheme, rest) = url.split_once("://").expect("scheme");
@@ -35,11 +63,15 @@ async fn a_replica_rides_out_a_database_outage() {
     let (target, _) = through(&db.url, "unused");
     let proxy = TcpProxy::start(target).await;
     let (_, proxied_url) = through(&db.url, &format!("127.0.0.1:{}", proxy.port));
+    // The periodic database check runs every heartbeat interval.
     let px = Pharos::start_with(
         db,
-        Options::default().env("PHAROS_DATABASE_URL", &proxied_url),
+        Options::default()
+            .env("PHAROS_DATABASE_URL", &proxied_url)
+            .env("PHAROS_CLUSTER_HEARTBEAT_INTERVAL", "500ms"),
     )
     .await;
+    metric_becomes(&px, "pharos_database_up", 1.0, Duration::from_secs(2)).await;
     let (_, _, token) = create_token(&px, "writer", "Editor", None).await;
     let editor = px.bearer(&token);
     save_ok(
@@ -52,9 +84,17 @@ async fn a_replica_rides_out_a_database_outage() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (status, body) = editor.get("/api/dashboards/uid/kept").await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let applied = metric(&px, "pharos_changes_applied_total").await;
+    assert!(
+        applied.is_some_and(|n| n >= 2.0),
+        "the feed reported the token and the dashboard: {applied:?}"
+    );
 
     proxy.down();
     let outage = Instant::now();
+    // The gauge turns 0 by the periodic check alone (nothing has probed the replica yet).
+    let took = metric_becomes(&px, "pharos_database_up", 0.0, Duration::from_secs(4)).await;
+    println!("pharos_database_up turned 0 {took:?} into the outage");
 
     // Writes: 503 with a message, never 500, and no longer than the pool's acquire timeout.
     for (client, what) in [(&editor, "token"), (&px.admin(), "basic auth")] {
@@ -109,6 +149,8 @@ async fn a_replica_rides_out_a_database_outage() {
         "writes succeed again {:?} after the database returned",
         back.elapsed()
     );
+    // The periodic check brings the gauge back without a probe.
+    metric_becomes(&px, "pharos_database_up", 1.0, Duration::from_secs(3)).await;
     let (status, body) = px.anonymous().get("/readyz").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let logs = px.logs().join("\n");

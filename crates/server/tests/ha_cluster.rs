@@ -1,5 +1,5 @@
 //! Membership and leases through the API: `/api/cluster` on any replica lists every replica and
-//! the maintenance lease's holder; a replica stopped gracefully leaves at once and hands its lease
+//! every lease with its holder (maintenance, provisioning, released ones); a replica stopped gracefully leaves at once and hands its lease
 //! over; a killed one ages out; `pharos_cluster_members` and `pharos_lease_holder` say the same.
 
 use std::time::{Duration, Instant};
@@ -278,4 +278,74 @@ async fn the_advertised_address_is_a_setting() {
     .await;
     let status = cluster(&px).await;
     assert_eq!(status["members"][0]["address"], "pharos-0.pharos:3000");
+}
+
+/// Every lease row is listed, whoever competes for it: the provisioning lease beside the
+/// maintenance lease (both with holder and fencing token, both in `pharos_lease_holder`), and a
+/// released lease with an empty holder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lease_is_listed_with_its_holder_and_token() {
+    let db = Database::fresh(Backend::Postgres);
+    let root = scratch_dir("cluster-provisioning");
+    std::fs::create_dir_all(root.join("provisioning")).unwrap();
+    let px = Pharos::start_with(
+        db.clone(),
+        fast().env(
+            "PHAROS_PATHS_PROVISIONING",
+            &root.join("provisioning").display().to_string(),
+        ),
+    )
+    .await;
+    let me = self_id(&cluster(&px).await);
+    let held = |status: &Value, name: &str| {
+        status["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == name && l["held"] == true)
+            .cloned()
+    };
+    eventually(
+        "both leases held by the only replica",
+        Duration::from_secs(5),
+        || async {
+            let status = cluster(&px).await;
+            ["maintenance", "provisioning"]
+                .iter()
+                .all(|name| held(&status, name).is_some_and(|l| l["holder"] == me.as_str()))
+        },
+    )
+    .await;
+    let status = cluster(&px).await;
+    let provisioning = held(&status, "provisioning").unwrap();
+    assert_eq!(provisioning["fencingToken"], 1, "{provisioning}");
+    assert!(provisioning["expiresAt"].as_str().unwrap().ends_with('Z'));
+    for lease in ["maintenance", "provisioning"] {
+        let series = format!("pharos_lease_holder{{lease=\"{lease}\"}} ");
+        assert_eq!(metric(&px, &series).await, Some(1.0), "{series}");
+    }
+
+    // A lease that exists but is released (as at a holder's graceful stop) is listed too.
+    psql_at(
+        &db.url,
+        "insert into leases (name, holder, fencing_token, expires_at) values ('alerting', '', 7, 0)",
+    );
+    let status = cluster(&px).await;
+    let names: Vec<&str> = status["leases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["alerting", "maintenance", "provisioning"],
+        "{status}"
+    );
+    let released = &status["leases"][0];
+    assert_eq!(released["held"], false, "{released}");
+    assert_eq!(released["holder"], "");
+    assert_eq!(released["fencingToken"], 7);
+    assert!(released["expiresAt"].is_null(), "{released}");
+    let _ = std::fs::remove_dir_all(root);
 }

@@ -22,7 +22,8 @@ fn millis(d: std::time::Duration) -> i64 {
 /// `GET /api/cluster` (org admin or server admin). Dead members (heartbeat older than
 /// `cluster.member_timeout`) are removed first, by whichever replica answers; a member is healthy
 /// while its last heartbeat is at most three heartbeat intervals old. Leases that were released
-/// are not listed; an expired one is, with `"held": false`, until someone takes it again.
+/// are listed too, with an empty `holder`, `"held": false` and no `expiresAt`; an expired one shows
+/// `"held": false` until someone takes it again.
 async fn cluster(State(state): State<AppState>, AnyAdmin(_): AnyAdmin) -> ApiResult<Json<Value>> {
     let settings = state.cluster.membership.settings();
     let timeout_ms = millis(settings.member_timeout);
@@ -49,14 +50,14 @@ async fn cluster(State(state): State<AppState>, AnyAdmin(_): AnyAdmin) -> ApiRes
         .collect();
     let leases: Vec<Value> = leases
         .into_iter()
-        .filter(|l| !l.holder.is_empty())
         .map(|l| {
+            let released = l.holder.is_empty();
             json!({
                 "name": l.name,
+                "held": !released && l.expires_at > now,
                 "holder": l.holder,
                 "fencingToken": l.fencing_token,
-                "expiresAt": rfc3339(l.expires_at),
-                "held": l.expires_at > now,
+                "expiresAt": if released { Value::Null } else { Value::from(rfc3339(l.expires_at)) },
             })
         })
         .collect();

@@ -23,11 +23,25 @@ pub fn router() -> Router<AppState> {
 /// How long a health check waits for the database before calling it failing.
 const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn database_ok(state: &AppState) -> bool {
-    matches!(
+/// Pings the database and records the outcome in `pharos_database_up`.
+pub(crate) async fn database_ok(state: &AppState) -> bool {
+    let ok = matches!(
         tokio::time::timeout(DB_CHECK_TIMEOUT, state.store.ping()).await,
         Ok(Ok(()))
-    )
+    );
+    state.metrics.database_up.set(i64::from(ok));
+    ok
+}
+
+/// Checks the database every `interval` for as long as the process runs, so
+/// `pharos_database_up` is current even where nothing probes the replica.
+pub async fn watch_database(state: AppState, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        database_ok(&state).await;
+    }
 }
 
 /// `GET /api/health`: Grafana's shape; 503 with `"database": "failing"` when the database is down.

@@ -13,6 +13,8 @@ mod search;
 mod service_accounts;
 mod users;
 
+pub use health::watch_database;
+
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::get;
