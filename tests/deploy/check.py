@@ -270,6 +270,9 @@ HAPROXY_REQUIRED = [
     r"use_backend pharos_keyed if \{ req\.hdr\(Idempotency-Key\) -m found \}",
     r"http-request disable-l7-retry if !\{ method GET HEAD OPTIONS \}",
     r"http-request use-service prometheus-exporter if \{ path /metrics \}",
+    r"use_backend pharos_degraded if \{ nbsrv\(pharos\) lt 1 \}",
+    r"acl read_only_post path /api/ds/query /api/ds/variable-options /login",
+    r"http-error status 503 content-type application/json",
     r'server pharos1 "\$\{PHAROS_REPLICA_1\}"',
     r'server pharos2 "\$\{PHAROS_REPLICA_2\}"',
     r'server pharos3 "\$\{PHAROS_REPLICA_3\}"',
@@ -401,6 +404,10 @@ def haproxy_runs(root):
             if status == 200:
                 expect(json.loads(body)["replica"] == "r2", f"an unkeyed write answered 200 from {body}")
         expect(502 in statuses, f"no unkeyed write reached the dying replica (statuses {statuses}); was it retried?")
+        # Queries sent as POST only read: retried like a GET.
+        for _ in range(4):
+            status, body = get(f"{lb_url}/api/ds/query", {"content-type": "application/json"}, b"{}")
+            expect(status == 200 and json.loads(body)["replica"] == "r2", f"a cut POST /api/ds/query was not retried on r2: {status} {body}")
         # Writes with an Idempotency-Key are retried on another replica.
         for i in range(4):
             status, body = get(f"{lb_url}/api/dashboards/db", {"content-type": "application/json", "Idempotency-Key": f"k{i}"}, b"{}")
@@ -420,8 +427,25 @@ def haproxy_runs(root):
             time.sleep(0.2)
         else:
             raise CheckFailed("/healthz still 200 10 s after every replica turned unready")
-        return (f"2 of 3 ready, unready one skipped; cut GETs and keyed writes retried, unkeyed writes "
-                f"not ({statuses.count(502)} of 4 failed); /healthz 503 with none")
+        # No replica ready (a database outage): requests still reach the live ones (pharos_degraded).
+        status, body = get(f"{lb_url}/api/search")
+        expect(status == 200 and json.loads(body)["replica"] in ("r1", "r2", "r3"),
+               f"with no replica ready, a GET answered {status}: {body} (pharos_degraded unused?)")
+        # No replica alive at all: HAProxy's own 503, as JSON with a message.
+        for s in servers:
+            s.shutdown()
+            s.server_close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status, body = get(f"{lb_url}/api/search")
+            if status == 503:
+                break
+            time.sleep(0.2)
+        expect(status == 503, f"with every replica gone, a GET answered {status}")
+        expect(json.loads(body).get("message"), f"HAProxy's 503 is not JSON with a message: {body}")
+        return (f"2 of 3 ready, unready one skipped; cut GETs, POST queries and keyed writes retried, unkeyed "
+                f"writes not ({statuses.count(502)} of 4 failed); /healthz 503 with none ready, which still get "
+                f"traffic (degraded); HAProxy's 503 is JSON")
     finally:
         proc.terminate()
         try:

@@ -22,9 +22,12 @@ pub use reqwest;
 pub use serde_json::json;
 
 mod api;
+pub mod ha;
+pub mod haproxy;
 pub mod influxdb;
 mod json;
 pub mod peers;
+pub mod pg_instance;
 pub mod prometheus;
 mod session;
 pub mod tcp_proxy;
@@ -106,6 +109,17 @@ impl Database {
                 })
             }
         }
+    }
+
+    /// A database someone else owns (a test's own PostgreSQL server, say): nothing is removed on
+    /// drop.
+    pub fn existing(backend: Backend, url: &str) -> Arc<Database> {
+        Arc::new(Database {
+            backend,
+            url: url.to_string(),
+            dir: None,
+            pg_name: None,
+        })
     }
 
     /// The directory holding an SQLite database (for tests that inspect files).
@@ -303,6 +317,14 @@ impl Pharos {
     /// Process id, for tests that signal it.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(|c| c.id())
+    }
+
+    /// True once the process has exited (crashed, or stopped by a signal).
+    pub fn has_exited(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => !matches!(child.try_wait(), Ok(None)),
+            None => true,
+        }
     }
 
     /// Waits for the process to exit by itself (after a signal).

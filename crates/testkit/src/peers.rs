@@ -42,11 +42,23 @@ impl PeerProcess {
     /// Starts `program args` in `dir` (created by the caller, owned by this peer from now on), its
     /// output appended to `dir/<name>.log`.
     pub fn spawn(name: &str, dir: PathBuf, program: &Path, args: &[String]) -> PeerProcess {
+        PeerProcess::spawn_with_env(name, dir, program, args, &[])
+    }
+
+    /// [`PeerProcess::spawn`] with extra environment variables.
+    pub fn spawn_with_env(
+        name: &str,
+        dir: PathBuf,
+        program: &Path,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> PeerProcess {
         let log = dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log).expect("peer log file");
         let err = out.try_clone().expect("peer log file");
         let child = Command::new(program)
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(out)
