@@ -10,7 +10,9 @@
 //!
 //! What is not stored, so that a retry runs afresh: 5xx and 429 answers (the failure may be
 //! transient), responses over [`MAX_STORED_BODY`], and requests whose processing panicked. An
-//! in-flight claim whose replica died expires after [`LOCK`], when a retry takes it over. The
+//! in-flight claim whose replica died is taken over by a repeat as soon as that replica is known
+//! dead (see [`take_over_if_orphaned`]: a balancer retries a request cut by a `kill -9` within
+//! milliseconds), and otherwise once its lock expires after [`LOCK`]. The
 //! handler runs in a task of its own, so a client that disconnects mid-request does not cancel
 //! the write half-way: it completes and is stored, and the client's retry replays it.
 //!
@@ -78,9 +80,22 @@ pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next
     let lock_ms = i64::try_from(LOCK.as_millis()).unwrap_or(i64::MAX);
     let claim = match state
         .store
-        .claim_idempotency_key(&scope, &key, &fingerprint, now_ms(), lock_ms)
+        .claim_idempotency_key(
+            &scope,
+            &key,
+            &fingerprint,
+            replica_id(&state),
+            now_ms(),
+            lock_ms,
+        )
         .await
     {
+        Ok(IdempotencyClaim::InFlight { owner }) => {
+            match take_over_if_orphaned(&state, &scope, &key, &owner).await {
+                Some(owner) => IdempotencyClaim::Claimed { owner },
+                None => IdempotencyClaim::InFlight { owner },
+            }
+        }
         Ok(claim) => claim,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -100,7 +115,7 @@ pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next
             }
         }
         IdempotencyClaim::Completed(stored) => replay(stored),
-        IdempotencyClaim::InFlight => {
+        IdempotencyClaim::InFlight { .. } => {
             let mut response = ApiError::conflict(
                 "A request with this Idempotency-Key is still being processed; retry later",
             )
@@ -116,6 +131,94 @@ pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next
         )
         .into_response(),
     }
+}
+
+fn replica_id(state: &AppState) -> &str {
+    state.cluster.membership.id()
+}
+
+/// Takes over an in-flight claim held by another replica that is gone, so a repeat of a request
+/// cut by that replica's death runs now rather than after [`LOCK`]. Returns the new owner token.
+async fn take_over_if_orphaned(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    owner: &str,
+) -> Option<String> {
+    let holder = pharos_store::owner_replica(owner)?;
+    if holder == replica_id(state) || !replica_is_gone(state, holder).await {
+        return None;
+    }
+    let lock_ms = i64::try_from(LOCK.as_millis()).unwrap_or(i64::MAX);
+    match state
+        .store
+        .take_over_idempotency_key(scope, key, owner, replica_id(state), now_ms(), lock_ms)
+        .await
+    {
+        Ok(Some(new_owner)) => {
+            tracing::warn!(
+                replica = holder,
+                "took over an idempotency key whose replica is gone; running the request again"
+            );
+            Some(new_owner)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "taking over an orphaned idempotency key failed");
+            None
+        }
+    }
+}
+
+/// How long the liveness probe of another replica may take; a slow answer counts as alive.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// True only when `replica` is certainly not running: it left the members table (shut down, or
+/// aged out), or its advertised address refuses connections, or answers as another replica (it
+/// was restarted). Anything uncertain (the database or the probe failing, a timeout, an address
+/// that names no single host) counts as alive: taking over a live replica's claim would run the
+/// request twice.
+async fn replica_is_gone(state: &AppState, replica: &str) -> bool {
+    let Ok(members) = state.store.members().await else {
+        return false;
+    };
+    let Some(member) = members.into_iter().find(|m| m.id == replica) else {
+        return true;
+    };
+    let Ok(address) = member.address.parse::<std::net::SocketAddr>() else {
+        return false;
+    };
+    if address.ip().is_unspecified() {
+        return false;
+    }
+    match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(address)).await {
+        Ok(Err(e)) => return e.kind() == std::io::ErrorKind::ConnectionRefused,
+        Err(_) => return false,
+        Ok(Ok(_)) => {}
+    }
+    let answer = async {
+        let response = probe_client()
+            .get(format!("http://{address}/livez"))
+            .send()
+            .await
+            .ok()?;
+        let body: serde_json::Value = response.json().await.ok()?;
+        body["replica"].as_str().map(str::to_string)
+    };
+    matches!(
+        tokio::time::timeout(PROBE_TIMEOUT, answer).await,
+        Ok(Some(id)) if id != replica
+    )
+}
+
+fn probe_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(PROBE_TIMEOUT)
+            .build()
+            .unwrap_or_default()
+    })
 }
 
 /// Writes under `/api/`. `POST /login` is left out: it is anonymous (no caller to scope the key

@@ -184,9 +184,16 @@ backend_matrix!(
             &body,
         );
         let now = pharos_store::now_ms();
-        // Another replica is processing this very request right now.
+        // This very request is being processed right now (by this replica: certainly alive).
+        let livez: Value = reqwest::get(format!("{}/livez", px.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let replica = livez["replica"].as_str().unwrap();
         store
-            .claim_idempotency_key(scope, "busy", &fingerprint, now, 60_000)
+            .claim_idempotency_key(scope, "busy", &fingerprint, replica, now, 60_000)
             .await
             .unwrap();
         let resp = post(&admin, "/api/dashboards/db", &body, Some("busy")).await;
@@ -203,9 +210,17 @@ backend_matrix!(
             "a conflicting repeat runs nothing"
         );
 
-        // A replica claimed it two minutes ago and died: its lock ran out, the retry takes over.
+        // Claimed two minutes ago by a replica whose fate is unknown: its lock ran out, the retry
+        // takes over.
         store
-            .claim_idempotency_key(scope, "orphan", &fingerprint, now - 120_000, 60_000)
+            .claim_idempotency_key(
+                scope,
+                "orphan",
+                &fingerprint,
+                replica,
+                now - 120_000,
+                60_000,
+            )
             .await
             .unwrap();
         let resp = post(&admin, "/api/dashboards/db", &body, Some("orphan")).await;
@@ -218,6 +233,117 @@ backend_matrix!(
         store.close().await;
     }
 );
+
+/// A replica killed mid-request leaves its claim in flight; the balancer's retry lands on another
+/// replica within milliseconds. It must run the request at once when the holder is certainly
+/// dead, and still answer 409 while the holder lives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_of_dead_replicas_are_taken_over_at_once() {
+    let px = Pharos::start(Backend::Postgres).await;
+    let other = Pharos::start_with(px.db.clone(), Options::default()).await;
+    let admin = px.admin();
+    let store = store_of(&px).await;
+    let scope = "org:1:user:1";
+    let body = dashboard("idem-dead", "Dead holder");
+    let fingerprint = pharos_server::idempotency::fingerprint(
+        &axum::http::Method::POST,
+        "/api/dashboards/db",
+        &body,
+    );
+    let now = pharos_store::now_ms();
+    let livez = |url: String| async move {
+        let v: Value = reqwest::get(format!("{url}/livez"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["replica"].as_str().unwrap().to_string()
+    };
+    let other_id = livez(other.url.clone()).await;
+    assert_ne!(
+        other_id,
+        livez(px.url.clone()).await,
+        "/livez names each replica"
+    );
+
+    // Held by a live replica: 409, nothing runs.
+    store
+        .claim_idempotency_key(scope, "live", &fingerprint, &other_id, now, 60_000)
+        .await
+        .unwrap();
+    let resp = post(&admin, "/api/dashboards/db", &body, Some("live")).await;
+    assert_eq!(resp.0, StatusCode::CONFLICT, "{}", resp.2);
+
+    // Held by a replica that is not a member (gone): runs at once.
+    store
+        .claim_idempotency_key(scope, "gone", &fingerprint, "0123456789abcdef", now, 60_000)
+        .await
+        .unwrap();
+    let resp = post(&admin, "/api/dashboards/db", &body, Some("gone")).await;
+    assert_eq!(resp.0, StatusCode::OK, "{}", resp.2);
+
+    // Held by a registered member whose address refuses connections (killed -9, not yet aged
+    // out), and by one whose address now answers as another replica (restarted on its port).
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    for (id, address, key) in [
+        (
+            "fedcba9876543210",
+            format!("127.0.0.1:{closed_port}"),
+            "killed",
+        ),
+        (
+            "00000000deadbeef",
+            other.url.trim_start_matches("http://").to_string(),
+            "restarted",
+        ),
+    ] {
+        store.heartbeat_member(id, &address, "test").await.unwrap();
+        let body = dashboard(&format!("idem-{key}"), key);
+        let fingerprint = pharos_server::idempotency::fingerprint(
+            &axum::http::Method::POST,
+            "/api/dashboards/db",
+            &body,
+        );
+        store
+            .claim_idempotency_key(scope, key, &fingerprint, id, now, 60_000)
+            .await
+            .unwrap();
+        let resp = post(&admin, "/api/dashboards/db", &body, Some(key)).await;
+        assert_eq!(resp.0, StatusCode::OK, "{key}: {}", resp.2);
+        let again = post(&admin, "/api/dashboards/db", &body, Some(key)).await;
+        assert_eq!(again.1.as_deref(), Some("true"), "{key}: replayed after");
+        assert_eq!(version_count(&admin, &format!("idem-{key}")).await, 1);
+    }
+    // A member with an unspecified address (0.0.0.0) cannot be probed: counted alive.
+    store
+        .heartbeat_member("1111111111111111", "0.0.0.0:1", "test")
+        .await
+        .unwrap();
+    let body = dashboard("idem-unknown", "Unknown");
+    let fingerprint = pharos_server::idempotency::fingerprint(
+        &axum::http::Method::POST,
+        "/api/dashboards/db",
+        &body,
+    );
+    store
+        .claim_idempotency_key(
+            scope,
+            "unknown",
+            &fingerprint,
+            "1111111111111111",
+            now,
+            60_000,
+        )
+        .await
+        .unwrap();
+    let resp = post(&admin, "/api/dashboards/db", &body, Some("unknown")).await;
+    assert_eq!(resp.0, StatusCode::CONFLICT, "{}", resp.2);
+    store.close().await;
+}
 
 backend_matrix!(racing_duplicates_run_once, |backend| async move {
     let px = Pharos::start(backend).await;

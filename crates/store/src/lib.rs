@@ -36,7 +36,7 @@ pub use datasources::{
 };
 pub use error::{StoreError, StoreResult};
 pub use folders::{Folder, FolderUpdate};
-pub use idempotency::{IdempotencyClaim, StoredResponse};
+pub use idempotency::{owner_replica, IdempotencyClaim, StoredResponse};
 pub use orgs::{Org, OrgMember};
 pub use provisioning::{Provisioned, ProvisionedKind};
 pub use search::{SearchHit, SearchHitKind, SearchQuery};

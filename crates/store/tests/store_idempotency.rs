@@ -27,21 +27,21 @@ async fn lifecycle(postgres: bool) {
     let t = 1_000_000;
     let owner = owner_of(
         store
-            .claim_idempotency_key("org:1:user:1", "k1", "fp-a", t, LOCK)
+            .claim_idempotency_key("org:1:user:1", "k1", "fp-a", "r1", t, LOCK)
             .await
             .unwrap(),
     );
     // While in flight: the same request conflicts, another request with the key mismatches.
-    assert_eq!(
+    assert!(matches!(
         store
-            .claim_idempotency_key("org:1:user:1", "k1", "fp-a", t + 1, LOCK)
+            .claim_idempotency_key("org:1:user:1", "k1", "fp-a", "r1", t + 1, LOCK)
             .await
             .unwrap(),
-        IdempotencyClaim::InFlight
-    );
+        IdempotencyClaim::InFlight { .. }
+    ));
     assert_eq!(
         store
-            .claim_idempotency_key("org:1:user:1", "k1", "fp-b", t + 1, LOCK)
+            .claim_idempotency_key("org:1:user:1", "k1", "fp-b", "r1", t + 1, LOCK)
             .await
             .unwrap(),
         IdempotencyClaim::Mismatch
@@ -49,7 +49,7 @@ async fn lifecycle(postgres: bool) {
     // Another caller's key of the same name is its own.
     owner_of(
         store
-            .claim_idempotency_key("org:1:user:2", "k1", "fp-b", t + 1, LOCK)
+            .claim_idempotency_key("org:1:user:2", "k1", "fp-b", "r1", t + 1, LOCK)
             .await
             .unwrap(),
     );
@@ -74,14 +74,14 @@ async fn lifecycle(postgres: bool) {
     // Completed: replayed, even long after the lock would have run out; never taken over.
     assert_eq!(
         store
-            .claim_idempotency_key("org:1:user:1", "k1", "fp-a", t + 10 * LOCK, LOCK)
+            .claim_idempotency_key("org:1:user:1", "k1", "fp-a", "r1", t + 10 * LOCK, LOCK)
             .await
             .unwrap(),
         IdempotencyClaim::Completed(response.clone())
     );
     assert_eq!(
         store
-            .claim_idempotency_key("org:1:user:1", "k1", "fp-b", t + 10 * LOCK, LOCK)
+            .claim_idempotency_key("org:1:user:1", "k1", "fp-b", "r1", t + 10 * LOCK, LOCK)
             .await
             .unwrap(),
         IdempotencyClaim::Mismatch
@@ -94,7 +94,7 @@ async fn lifecycle(postgres: bool) {
     };
     let o = owner_of(
         store
-            .claim_idempotency_key("s", "empty", "fp", t, LOCK)
+            .claim_idempotency_key("s", "empty", "fp", "r1", t, LOCK)
             .await
             .unwrap(),
     );
@@ -104,14 +104,16 @@ async fn lifecycle(postgres: bool) {
         .unwrap());
     assert_eq!(
         store
-            .claim_idempotency_key("s", "empty", "fp", t, LOCK)
+            .claim_idempotency_key("s", "empty", "fp", "r1", t, LOCK)
             .await
             .unwrap(),
         IdempotencyClaim::Completed(empty)
     );
     // Empty names are refused.
     assert!(matches!(
-        store.claim_idempotency_key("", "k", "fp", t, LOCK).await,
+        store
+            .claim_idempotency_key("", "k", "fp", "r1", t, LOCK)
+            .await,
         Err(StoreError::Invalid(_))
     ));
     store.close().await;
@@ -123,28 +125,28 @@ async fn expiry_release_prune(postgres: bool) {
     let t = 5_000_000;
     let first = owner_of(
         store
-            .claim_idempotency_key("s", "k", "fp", t, LOCK)
+            .claim_idempotency_key("s", "k", "fp", "r1", t, LOCK)
             .await
             .unwrap(),
     );
     // The processing replica died: once the lock ran out, the same request takes over...
-    assert_eq!(
+    assert!(matches!(
         store
-            .claim_idempotency_key("s", "k", "fp", t + LOCK - 1, LOCK)
+            .claim_idempotency_key("s", "k", "fp", "r1", t + LOCK - 1, LOCK)
             .await
             .unwrap(),
-        IdempotencyClaim::InFlight
-    );
+        IdempotencyClaim::InFlight { .. }
+    ));
     assert_eq!(
         store
-            .claim_idempotency_key("s", "k", "other", t + LOCK, LOCK)
+            .claim_idempotency_key("s", "k", "other", "r1", t + LOCK, LOCK)
             .await
             .unwrap(),
         IdempotencyClaim::Mismatch
     );
     let second = owner_of(
         store
-            .claim_idempotency_key("s", "k", "fp", t + LOCK, LOCK)
+            .claim_idempotency_key("s", "k", "fp", "r1", t + LOCK, LOCK)
             .await
             .unwrap(),
     );
@@ -170,7 +172,7 @@ async fn expiry_release_prune(postgres: bool) {
         .unwrap());
     let third = owner_of(
         store
-            .claim_idempotency_key("s", "k", "other", t + LOCK + 1, LOCK)
+            .claim_idempotency_key("s", "k", "other", "r1", t + LOCK + 1, LOCK)
             .await
             .unwrap(),
     );
@@ -186,7 +188,7 @@ async fn expiry_release_prune(postgres: bool) {
     // Pruning removes keys claimed before the cut-off only.
     owner_of(
         store
-            .claim_idempotency_key("s", "newer", "fp", t + 10 * LOCK, LOCK)
+            .claim_idempotency_key("s", "newer", "fp", "r1", t + 10 * LOCK, LOCK)
             .await
             .unwrap(),
     );
@@ -194,16 +196,16 @@ async fn expiry_release_prune(postgres: bool) {
         store.prune_idempotency_keys(t + 10 * LOCK).await.unwrap(),
         1
     );
-    assert_eq!(
+    assert!(matches!(
         store
-            .claim_idempotency_key("s", "newer", "fp", t + 10 * LOCK + 1, LOCK)
+            .claim_idempotency_key("s", "newer", "fp", "r1", t + 10 * LOCK + 1, LOCK)
             .await
             .unwrap(),
-        IdempotencyClaim::InFlight
-    );
+        IdempotencyClaim::InFlight { .. }
+    ));
     owner_of(
         store
-            .claim_idempotency_key("s", "k", "fp", t + 10 * LOCK + 1, LOCK)
+            .claim_idempotency_key("s", "k", "fp", "r1", t + 10 * LOCK + 1, LOCK)
             .await
             .unwrap(),
     );
@@ -212,6 +214,75 @@ async fn expiry_release_prune(postgres: bool) {
 }
 
 /// Many requests with one key at once: exactly one claims it.
+async fn take_over(postgres: bool) {
+    let (store, scratch) = fresh(postgres).await;
+    let t = 9_000_000;
+    let dead = owner_of(
+        store
+            .claim_idempotency_key("s", "k", "fp", "r1", t, LOCK)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(owner_replica(&dead), Some("r1"));
+    let in_flight = store
+        .claim_idempotency_key("s", "k", "fp", "r2", t + 1, LOCK)
+        .await
+        .unwrap();
+    assert_eq!(
+        in_flight,
+        IdempotencyClaim::InFlight {
+            owner: dead.clone()
+        },
+        "the conflict names the holder"
+    );
+    // Only the holder named can be displaced, and only once.
+    assert_eq!(
+        store
+            .take_over_idempotency_key("s", "k", "r1/not-the-owner", "r2", t + 2, LOCK)
+            .await
+            .unwrap(),
+        None
+    );
+    let successor = store
+        .take_over_idempotency_key("s", "k", &dead, "r2", t + 2, LOCK)
+        .await
+        .unwrap()
+        .expect("took over");
+    assert_eq!(owner_replica(&successor), Some("r2"));
+    assert_eq!(
+        store
+            .take_over_idempotency_key("s", "k", &dead, "r3", t + 3, LOCK)
+            .await
+            .unwrap(),
+        None,
+        "a second taker loses"
+    );
+    let response = StoredResponse {
+        status: 200,
+        content_type: "application/json".into(),
+        body: b"{}".to_vec(),
+    };
+    assert!(!store
+        .complete_idempotency_key("s", "k", &dead, &response)
+        .await
+        .unwrap());
+    assert!(store
+        .complete_idempotency_key("s", "k", &successor, &response)
+        .await
+        .unwrap());
+    // A completed key cannot be taken over.
+    assert_eq!(
+        store
+            .take_over_idempotency_key("s", "k", &successor, "r3", t + 4, LOCK)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(owner_replica("no-slash"), None);
+    store.close().await;
+    scratch.remove().await;
+}
+
 async fn race(postgres: bool) {
     let (store, scratch) = fresh(postgres).await;
     for round in 0..5 {
@@ -224,7 +295,7 @@ async fn race(postgres: bool) {
                 tokio::spawn(async move {
                     barrier.wait().await;
                     store
-                        .claim_idempotency_key("s", &format!("race-{round}"), "fp", 1, LOCK)
+                        .claim_idempotency_key("s", &format!("race-{round}"), "fp", "r1", 1, LOCK)
                         .await
                         .unwrap()
                 })
@@ -234,7 +305,7 @@ async fn race(postgres: bool) {
         for task in tasks {
             match task.await.unwrap() {
                 IdempotencyClaim::Claimed { .. } => claimed += 1,
-                IdempotencyClaim::InFlight => {}
+                IdempotencyClaim::InFlight { .. } => {}
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -272,4 +343,14 @@ async fn one_claim_among_racers_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn one_claim_among_racers_on_postgres() {
     race(true).await;
+}
+
+#[tokio::test]
+async fn take_over_on_sqlite() {
+    take_over(false).await;
+}
+
+#[tokio::test]
+async fn take_over_on_postgres() {
+    take_over(true).await;
 }

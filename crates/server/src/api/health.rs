@@ -61,9 +61,10 @@ async fn health(State(state): State<AppState>) -> Response {
     (status, body).into_response()
 }
 
-/// `GET /livez`: the process is up and serving.
-async fn livez() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+/// `GET /livez`: the process is up and serving. It names the replica (its member id), so another
+/// replica probing an address can tell a restarted process from the one it looks for.
+async fn livez(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "replica": state.cluster.membership.id()}))
 }
 
 /// `GET /readyz`: the database answers, every migration is applied and the replica is not draining.
