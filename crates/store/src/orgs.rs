@@ -1,6 +1,7 @@
 //! Orgs and their members. Org 1 ("Main Org.") is created by the first migration.
 
 use crate::changes::record;
+use crate::retry::retry_transaction;
 use crate::users::Role;
 use crate::{now_ms, Store, StoreError, StoreResult};
 
@@ -67,18 +68,22 @@ impl Store {
 
     /// Adds an existing user to the org with a role.
     pub async fn add_org_member(&self, org_id: i64, user_id: i64, role: Role) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO org_users (org_id, user_id, role, created, updated) VALUES ($1, $2, $3, $4, $4)",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .bind(now_ms())
-        .execute(&mut *tx)
+        retry_transaction("add org member", move || async move {
+            let mut tx = self.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO org_users (org_id, user_id, role, created, updated) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(org_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            record(&mut tx, org_id, "org_user", &user_id.to_string(), "create").await?;
+            tx.commit().await?;
+            Ok(())
+        })
         .await?;
-        record(&mut tx, org_id, "org_user", &user_id.to_string(), "create").await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -88,38 +93,46 @@ impl Store {
         user_id: i64,
         role: Role,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE org_users SET role = $1, updated = $2 WHERE org_id = $3 AND user_id = $4",
-        )
-        .bind(role.as_str())
-        .bind(now_ms())
-        .bind(org_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(&mut tx, org_id, "org_user", &user_id.to_string(), "update").await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("DELETE FROM org_users WHERE org_id = $1 AND user_id = $2")
+        retry_transaction("set org member role", move || async move {
+            let mut tx = self.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE org_users SET role = $1, updated = $2 WHERE org_id = $3 AND user_id = $4",
+            )
+            .bind(role.as_str())
+            .bind(now_ms())
             .bind(org_id)
             .bind(user_id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(&mut tx, org_id, "org_user", &user_id.to_string(), "delete").await?;
-        tx.commit().await?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(&mut tx, org_id, "org_user", &user_id.to_string(), "update").await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn remove_org_member(&self, org_id: i64, user_id: i64) -> StoreResult<()> {
+        retry_transaction("remove org member", move || async move {
+            let mut tx = self.begin_write().await?;
+            let changed = sqlx::query("DELETE FROM org_users WHERE org_id = $1 AND user_id = $2")
+                .bind(org_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(&mut tx, org_id, "org_user", &user_id.to_string(), "delete").await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Service accounts and their API tokens. A token is shown once at creation and stored as a hash.
 
 use crate::changes::record;
+use crate::retry::retry_transaction;
 use crate::users::Role;
 use crate::{now_ms, Store, StoreError, StoreResult};
 
@@ -85,28 +86,32 @@ impl Store {
             ));
         }
         let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO service_accounts (org_id, name, login, role, is_disabled, created, updated) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-        )
-        .bind(org_id)
-        .bind(name.to_string())
-        .bind(account_login(org_id, name))
-        .bind(role.as_str())
-        .bind(is_disabled as i64)
-        .bind(now)
-        .fetch_one(&mut *tx)
+        let id = retry_transaction("create service account", move || async move {
+            let mut tx = self.begin_write().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO service_accounts (org_id, name, login, role, is_disabled, created, updated) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(name.to_string())
+            .bind(account_login(org_id, name))
+            .bind(role.as_str())
+            .bind(is_disabled as i64)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            record(
+                &mut tx,
+                org_id,
+                "service_account",
+                &id.to_string(),
+                "create",
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
         .await?;
-        record(
-            &mut tx,
-            org_id,
-            "service_account",
-            &id.to_string(),
-            "create",
-        )
-        .await?;
-        tx.commit().await?;
         self.service_account(org_id, id).await
     }
 
@@ -171,62 +176,71 @@ impl Store {
                 "service account name is required".into(),
             ));
         }
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE service_accounts SET name = $1, login = $2, role = $3, is_disabled = $4, updated = $5 \
-             WHERE org_id = $6 AND id = $7",
-        )
-        .bind(name.clone())
-        .bind(account_login(org_id, &name))
-        .bind(role.unwrap_or(current.role).as_str())
-        .bind(is_disabled.unwrap_or(current.is_disabled) as i64)
-        .bind(now_ms())
-        .bind(org_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(
-            &mut tx,
-            org_id,
-            "service_account",
-            &id.to_string(),
-            "update",
-        )
-        .await?;
-        tx.commit().await?;
-        self.service_account(org_id, id).await
-    }
-
-    /// Deletes the account and its tokens.
-    pub async fn delete_service_account(&self, org_id: i64, id: i64) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM api_tokens WHERE org_id = $1 AND service_account_id = $2")
-            .bind(org_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let changed = sqlx::query("DELETE FROM service_accounts WHERE org_id = $1 AND id = $2")
+        let (name, current) = (&name, &current);
+        retry_transaction("update service account", move || async move {
+            let mut tx = self.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE service_accounts SET name = $1, login = $2, role = $3, is_disabled = $4, updated = $5 \
+                 WHERE org_id = $6 AND id = $7",
+            )
+            .bind(name.clone())
+            .bind(account_login(org_id, name))
+            .bind(role.unwrap_or(current.role).as_str())
+            .bind(is_disabled.unwrap_or(current.is_disabled) as i64)
+            .bind(now_ms())
             .bind(org_id)
             .bind(id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(
-            &mut tx,
-            org_id,
-            "service_account",
-            &id.to_string(),
-            "delete",
-        )
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(
+                &mut tx,
+                org_id,
+                "service_account",
+                &id.to_string(),
+                "update",
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
         .await?;
-        tx.commit().await?;
+        self.service_account(org_id, id).await
+    }
+
+    /// Deletes the account and its tokens.
+    pub async fn delete_service_account(&self, org_id: i64, id: i64) -> StoreResult<()> {
+        retry_transaction("delete service account", move || async move {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("DELETE FROM api_tokens WHERE org_id = $1 AND service_account_id = $2")
+                .bind(org_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let changed = sqlx::query("DELETE FROM service_accounts WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(
+                &mut tx,
+                org_id,
+                "service_account",
+                &id.to_string(),
+                "delete",
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 
@@ -244,30 +258,34 @@ impl Store {
             return Err(StoreError::Invalid("token name is required".into()));
         }
         let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM service_accounts WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
-                .bind(service_account_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (org_id, service_account_id, name, key_hash, created, expires) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(org_id)
-        .bind(service_account_id)
-        .bind(name.to_string())
-        .bind(key_hash.to_string())
-        .bind(now)
-        .bind(expires)
-        .fetch_one(&mut *tx)
+        let id = retry_transaction("create api token", move || async move {
+            let mut tx = self.begin_write().await?;
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM service_accounts WHERE org_id = $1 AND id = $2")
+                    .bind(org_id)
+                    .bind(service_account_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO api_tokens (org_id, service_account_id, name, key_hash, created, expires) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(service_account_id)
+            .bind(name.to_string())
+            .bind(key_hash.to_string())
+            .bind(now)
+            .bind(expires)
+            .fetch_one(&mut *tx)
+            .await?;
+            record(&mut tx, org_id, "api_token", &id.to_string(), "create").await?;
+            tx.commit().await?;
+            Ok(id)
+        })
         .await?;
-        record(&mut tx, org_id, "api_token", &id.to_string(), "create").await?;
-        tx.commit().await?;
         Ok(ApiToken {
             id,
             org_id,
@@ -312,28 +330,32 @@ impl Store {
         service_account_id: i64,
         token_id: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "DELETE FROM api_tokens WHERE org_id = $1 AND service_account_id = $2 AND id = $3",
-        )
-        .bind(org_id)
-        .bind(service_account_id)
-        .bind(token_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(
-            &mut tx,
-            org_id,
-            "api_token",
-            &token_id.to_string(),
-            "delete",
-        )
+        retry_transaction("delete api token", move || async move {
+            let mut tx = self.begin_write().await?;
+            let changed = sqlx::query(
+                "DELETE FROM api_tokens WHERE org_id = $1 AND service_account_id = $2 AND id = $3",
+            )
+            .bind(org_id)
+            .bind(service_account_id)
+            .bind(token_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(
+                &mut tx,
+                org_id,
+                "api_token",
+                &token_id.to_string(),
+                "delete",
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Login sessions. Only a hash of each token is stored; any replica validates any session.
 
 use crate::changes::record;
+use crate::retry::retry_transaction;
 use crate::users::{Role, User};
 use crate::{now_ms, Store, StoreError, StoreResult};
 
@@ -26,16 +27,22 @@ impl Store {
         user_agent: &str,
     ) -> StoreResult<Session> {
         let now = now_ms();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO user_sessions (user_id, token_hash, created_at, rotated_at, seen_at, client_ip, user_agent) \
-             VALUES ($1, $2, $3, $3, $3, $4, $5) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(token_hash.to_string())
-        .bind(now)
-        .bind(client_ip.to_string())
-        .bind(user_agent.chars().take(200).collect::<String>())
-        .fetch_one(self.pool())
+        let user_agent: String = user_agent.chars().take(200).collect();
+        let user_agent = &user_agent;
+        // One statement: a retry after the database aborted it inserts the one session.
+        let id: i64 = retry_transaction("create session", move || async move {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO user_sessions (user_id, token_hash, created_at, rotated_at, seen_at, client_ip, user_agent) \
+                 VALUES ($1, $2, $3, $3, $3, $4, $5) RETURNING id",
+            )
+            .bind(user_id)
+            .bind(token_hash.to_string())
+            .bind(now)
+            .bind(client_ip.to_string())
+            .bind(user_agent.clone())
+            .fetch_one(self.pool())
+            .await?)
+        })
         .await?;
         Ok(Session {
             id,
@@ -116,17 +123,20 @@ impl Store {
     /// first (the caller then keeps using the cookie it has).
     pub async fn rotate_session(&self, id: i64, old_hash: &str, new_hash: &str) -> StoreResult<()> {
         let now = now_ms();
-        let changed = sqlx::query(
-            "UPDATE user_sessions SET prev_token_hash = token_hash, token_hash = $1, rotated_at = $2, seen_at = $2 \
-             WHERE id = $3 AND token_hash = $4",
-        )
-        .bind(new_hash.to_string())
-        .bind(now)
-        .bind(id)
-        .bind(old_hash.to_string())
-        .execute(self.pool())
-        .await?
-        .rows_affected();
+        let changed = retry_transaction("rotate session", move || async move {
+            Ok(sqlx::query(
+                "UPDATE user_sessions SET prev_token_hash = token_hash, token_hash = $1, rotated_at = $2, seen_at = $2 \
+                 WHERE id = $3 AND token_hash = $4",
+            )
+            .bind(new_hash.to_string())
+            .bind(now)
+            .bind(id)
+            .bind(old_hash.to_string())
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+        })
+        .await?;
         if changed == 0 {
             return Err(StoreError::VersionMismatch);
         }
@@ -144,16 +154,20 @@ impl Store {
 
     /// Revokes one session (logout). Every replica sees it at once: validation reads the table.
     pub async fn revoke_session(&self, id: i64) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let user_id: Option<i64> =
-            sqlx::query_scalar("DELETE FROM user_sessions WHERE id = $1 RETURNING user_id")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(user_id) = user_id {
-            record(&mut tx, 0, "session", &user_id.to_string(), "revoke").await?;
-        }
-        tx.commit().await?;
+        retry_transaction("revoke session", move || async move {
+            let mut tx = self.begin_write().await?;
+            let user_id: Option<i64> =
+                sqlx::query_scalar("DELETE FROM user_sessions WHERE id = $1 RETURNING user_id")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(user_id) = user_id {
+                record(&mut tx, 0, "session", &user_id.to_string(), "revoke").await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 

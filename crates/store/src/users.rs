@@ -1,6 +1,7 @@
 //! Users, their org memberships and roles.
 
 use crate::changes::record;
+use crate::retry::retry_transaction;
 use crate::{now_ms, Store, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 
@@ -120,31 +121,36 @@ impl Store {
         } else {
             new.email.clone()
         };
-        let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (login, email, name, password_hash, is_admin, is_disabled, org_id, created, updated) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7) RETURNING id",
-        )
-        .bind(new.login.clone())
-        .bind(email)
-        .bind(new.name.clone())
-        .bind(new.password_hash.clone())
-        .bind(new.is_admin as i64)
-        .bind(new.org_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
+        let email = &email;
+        let id = retry_transaction("create user", move || async move {
+            let mut tx = self.begin_write().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (login, email, name, password_hash, is_admin, is_disabled, org_id, created, updated) \
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7) RETURNING id",
+            )
+            .bind(new.login.clone())
+            .bind(email.clone())
+            .bind(new.name.clone())
+            .bind(new.password_hash.clone())
+            .bind(new.is_admin as i64)
+            .bind(new.org_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO org_users (org_id, user_id, role, created, updated) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(new.org_id)
+            .bind(id)
+            .bind(new.role.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            record(&mut tx, new.org_id, "user", &id.to_string(), "create").await?;
+            tx.commit().await?;
+            Ok(id)
+        })
         .await?;
-        sqlx::query(
-            "INSERT INTO org_users (org_id, user_id, role, created, updated) VALUES ($1, $2, $3, $4, $4)",
-        )
-        .bind(new.org_id)
-        .bind(id)
-        .bind(new.role.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        record(&mut tx, new.org_id, "user", &id.to_string(), "create").await?;
-        tx.commit().await?;
         self.user_by_id(id).await
     }
 
@@ -196,42 +202,50 @@ impl Store {
 
     /// Sets a new password hash and revokes every session of the user, in one transaction.
     pub async fn set_user_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let changed =
-            sqlx::query("UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3")
-                .bind(password_hash.to_string())
+        retry_transaction("set user password", move || async move {
+            let mut tx = self.begin_write().await?;
+            let changed =
+                sqlx::query("UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3")
+                    .bind(password_hash.to_string())
+                    .bind(now_ms())
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM user_sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            record(&mut tx, 0, "user", &user_id.to_string(), "password").await?;
+            record(&mut tx, 0, "session", &user_id.to_string(), "revoke-all").await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_user_server_admin(&self, user_id: i64, is_admin: bool) -> StoreResult<()> {
+        retry_transaction("set server admin", move || async move {
+            let mut tx = self.begin_write().await?;
+            let changed = sqlx::query("UPDATE users SET is_admin = $1, updated = $2 WHERE id = $3")
+                .bind(is_admin as i64)
                 .bind(now_ms())
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        sqlx::query("DELETE FROM user_sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        record(&mut tx, 0, "user", &user_id.to_string(), "password").await?;
-        record(&mut tx, 0, "session", &user_id.to_string(), "revoke-all").await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn set_user_server_admin(&self, user_id: i64, is_admin: bool) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE users SET is_admin = $1, updated = $2 WHERE id = $3")
-            .bind(is_admin as i64)
-            .bind(now_ms())
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(&mut tx, 0, "user", &user_id.to_string(), "update").await?;
-        tx.commit().await?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(&mut tx, 0, "user", &user_id.to_string(), "update").await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 
@@ -244,48 +258,56 @@ impl Store {
         login: &str,
         theme: &str,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE users SET name = $1, email = $2, login = $3, theme = $4, updated = $5 WHERE id = $6",
-        )
-        .bind(name.to_string())
-        .bind(email.to_string())
-        .bind(login.to_string())
-        .bind(theme.to_string())
-        .bind(now_ms())
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(&mut tx, 0, "user", &user_id.to_string(), "update").await?;
-        tx.commit().await?;
+        retry_transaction("update user profile", move || async move {
+            let mut tx = self.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE users SET name = $1, email = $2, login = $3, theme = $4, updated = $5 WHERE id = $6",
+            )
+            .bind(name.to_string())
+            .bind(email.to_string())
+            .bind(login.to_string())
+            .bind(theme.to_string())
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(&mut tx, 0, "user", &user_id.to_string(), "update").await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 
     /// Deletes the user with its memberships, sessions and stars.
     pub async fn delete_user(&self, user_id: i64) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        for sql in [
-            "DELETE FROM stars WHERE user_id = $1",
-            "DELETE FROM user_sessions WHERE user_id = $1",
-            "DELETE FROM org_users WHERE user_id = $1",
-        ] {
-            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-        }
-        let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        record(&mut tx, 0, "user", &user_id.to_string(), "delete").await?;
-        record(&mut tx, 0, "session", &user_id.to_string(), "revoke-all").await?;
-        tx.commit().await?;
+        retry_transaction("delete user", move || async move {
+            let mut tx = self.begin_write().await?;
+            for sql in [
+                "DELETE FROM stars WHERE user_id = $1",
+                "DELETE FROM user_sessions WHERE user_id = $1",
+                "DELETE FROM org_users WHERE user_id = $1",
+            ] {
+                sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+            }
+            let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            record(&mut tx, 0, "user", &user_id.to_string(), "delete").await?;
+            record(&mut tx, 0, "session", &user_id.to_string(), "revoke-all").await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 
