@@ -16,6 +16,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub auth: AuthSettings,
     pub query: QuerySettings,
+    pub dashboards: DashboardsSettings,
     pub cluster: ClusterSettings,
     pub log: LogSettings,
     pub paths: PathsSettings,
@@ -106,6 +107,14 @@ pub struct QuerySettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct DashboardsSettings {
+    /// How many versions of each dashboard are kept (Grafana's `versions_to_keep`); the
+    /// maintenance job deletes older ones. At least 1 (the current version is never deleted).
+    pub versions_to_keep: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct ClusterSettings {
     /// The address other replicas and operators reach this replica at, as listed by `/api/cluster`;
     /// empty for the address the server listens on.
@@ -117,8 +126,9 @@ pub struct ClusterSettings {
     /// Length of a lease term; the holder renews every third of it and stops the lease's job when
     /// a renewal fails.
     pub lease_ttl: String,
-    /// How often the replica holding the `maintenance` lease deletes expired sessions and old
-    /// failed-login records.
+    /// How often the replica holding the `maintenance` lease deletes expired sessions, old
+    /// failed-login records, old idempotency keys, old change-feed rows and dashboard versions
+    /// beyond `dashboards.versions_to_keep`.
     pub maintenance_interval: String,
 }
 
@@ -179,6 +189,9 @@ impl Default for Settings {
                 cache_tolerance: "1m".into(),
                 cache_max_values: 5_000_000,
             },
+            dashboards: DashboardsSettings {
+                versions_to_keep: 20,
+            },
             cluster: ClusterSettings {
                 advertise_address: String::new(),
                 heartbeat_interval: "5s".into(),
@@ -220,6 +233,11 @@ impl Default for AuthSettings {
 impl Default for QuerySettings {
     fn default() -> Self {
         Settings::default().query
+    }
+}
+impl Default for DashboardsSettings {
+    fn default() -> Self {
+        Settings::default().dashboards
     }
 }
 impl Default for ClusterSettings {
@@ -394,6 +412,9 @@ impl Settings {
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             return Err(bad("auth.cookie_name", "must be letters, digits, - or _"));
+        }
+        if self.dashboards.versions_to_keep < 1 {
+            return Err(bad("dashboards.versions_to_keep", "must be at least 1"));
         }
         let advertise = &self.cluster.advertise_address;
         if advertise.chars().any(char::is_whitespace) {
@@ -734,6 +755,28 @@ mod tests {
         let mut s = Settings::default();
         s.server.drain_period = "soon".into();
         assert_eq!(s.validate().unwrap_err().name, "server.drain_period");
+    }
+
+    #[test]
+    fn versions_to_keep_is_at_least_one() {
+        assert_eq!(Settings::default().dashboards.versions_to_keep, 20);
+        let s = Settings::load(
+            None,
+            env(&[("PHAROS_DASHBOARDS_VERSIONS_TO_KEEP", "0")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.validate().unwrap_err().name,
+            "dashboards.versions_to_keep"
+        );
+        let s = Settings::load(
+            None,
+            env(&[("PHAROS_DASHBOARDS_VERSIONS_TO_KEEP", "1")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.validate().unwrap().raw.dashboards.versions_to_keep, 1);
     }
 
     #[test]

@@ -348,6 +348,7 @@ async fn join_cluster(
         session_max_lifetime: config.session_max_lifetime,
         login_failure_window: config.login_failure_window,
         idempotency_ttl: config.idempotency_ttl,
+        versions_to_keep: i64::from(config.raw.dashboards.versions_to_keep),
     };
     let maintenance = pharos_cluster::LeaseRunner::start(
         store.clone(),
@@ -363,8 +364,10 @@ async fn join_cluster(
     })
 }
 
-/// Deletes expired sessions, old failed-login records and old idempotency keys every `interval`, on the one replica
-/// holding the maintenance lease. The session delete is fenced by the lease's token.
+/// Deletes expired sessions, old failed-login records, old idempotency keys, change-feed rows
+/// older than [`CHANGES_RETENTION`] and dashboard versions beyond `versions_to_keep` every
+/// `interval`, on the one replica holding the maintenance lease. The session and version deletes
+/// are fenced by the lease's token.
 #[derive(Clone)]
 struct MaintenanceJob {
     store: Store,
@@ -373,7 +376,15 @@ struct MaintenanceJob {
     session_max_lifetime: std::time::Duration,
     login_failure_window: std::time::Duration,
     idempotency_ttl: std::time::Duration,
+    versions_to_keep: i64,
 }
+
+/// How long change-feed rows are kept: tailers read them within a second; a day leaves room for
+/// a replica cut off from the database for hours to catch up.
+const CHANGES_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Most dashboard versions one statement of the retention deletes.
+const VERSION_DELETE_BATCH: i64 = 500;
 
 impl MaintenanceJob {
     async fn run(self, lease: pharos_store::Lease) {
@@ -403,6 +414,27 @@ impl MaintenanceJob {
                 Ok(n) if n > 0 => tracing::info!(keys = n, "pruned old idempotency keys"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
+            }
+            let changes_before = now.saturating_sub(ms(CHANGES_RETENTION));
+            if let Err(e) = self.store.prune_changes(changes_before).await {
+                tracing::warn!(error = %e, "pruning the change feed failed");
+            }
+            match self
+                .store
+                .prune_dashboard_versions_under_lease(
+                    &lease,
+                    self.versions_to_keep,
+                    VERSION_DELETE_BATCH,
+                )
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(
+                    versions = n,
+                    keep = self.versions_to_keep,
+                    "deleted old dashboard versions"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "deleting old dashboard versions failed"),
             }
         }
     }

@@ -349,3 +349,49 @@ async fn every_lease_is_listed_with_its_holder_and_token() {
     assert!(released["expiresAt"].is_null(), "{released}");
     let _ = std::fs::remove_dir_all(root);
 }
+
+backend_matrix!(
+    the_maintenance_job_keeps_the_newest_dashboard_versions,
+    |backend| async move {
+        let px = Pharos::start_with(
+            Database::fresh(backend),
+            fast()
+                .env("PHAROS_DASHBOARDS_VERSIONS_TO_KEEP", "3")
+                .env("PHAROS_CLUSTER_MAINTENANCE_INTERVAL", "200ms"),
+        )
+        .await;
+        let admin = px.admin();
+        for version in 0..6 {
+            let mut dashboard = json!({"uid": "kept", "title": "Kept"});
+            if version > 0 {
+                dashboard["version"] = json!(version);
+            }
+            let (s, body) = admin
+                .post("/api/dashboards/db", json!({"dashboard": dashboard}))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
+        let listed = || async {
+            let (s, body) = admin.get("/api/dashboards/uid/kept/versions").await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            body["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["version"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        eventually(
+            "versions beyond the newest 3 deleted",
+            Duration::from_secs(5),
+            || async { listed().await == [6, 5, 4] },
+        )
+        .await;
+        let (_, d) = admin.get("/api/dashboards/uid/kept").await;
+        assert_eq!(d["dashboard"]["version"], 6);
+        assert!(px
+            .logs()
+            .iter()
+            .any(|l| l.contains("deleted old dashboard versions")));
+    }
+);

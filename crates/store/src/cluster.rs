@@ -60,7 +60,7 @@ fn not_empty<'a>(what: &str, text: &'a str) -> StoreResult<&'a str> {
 
 impl Store {
     /// `template` with `{now}` replaced by this backend's clock expression.
-    fn with_now(&self, template: &str) -> String {
+    pub(crate) fn with_now(&self, template: &str) -> String {
         template.replace("{now}", now_sql(self.backend()))
     }
 

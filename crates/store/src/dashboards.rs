@@ -649,6 +649,71 @@ impl Store {
         .await
     }
 
+    /// Dashboard version retention (Grafana's `versions_to_keep`): deletes every version of a
+    /// dashboard older than its `keep` newest, never the current one, in statements of at most
+    /// `batch` rows so no statement holds locks for long. Fenced by `lease` like
+    /// [`Store::prune_sessions_under_lease`]: nothing is deleted unless that term is current.
+    /// Returns how many versions it deleted.
+    pub async fn prune_dashboard_versions_under_lease(
+        &self,
+        lease: &crate::Lease,
+        keep: i64,
+        batch: i64,
+    ) -> StoreResult<u64> {
+        if keep < 1 || batch < 1 {
+            return Err(StoreError::Invalid(
+                "versions to keep and batch size must be at least 1".into(),
+            ));
+        }
+        // Dashboards with more than `keep` versions, a page at a time by id.
+        const PAGE: i64 = 100;
+        let delete = self.with_now(
+            "DELETE FROM dashboard_versions WHERE id IN (\
+               SELECT id FROM dashboard_versions WHERE dashboard_id = $1 \
+               AND version < (SELECT version FROM dashboard_versions WHERE dashboard_id = $1 \
+                              ORDER BY version DESC LIMIT 1 OFFSET $2) \
+               AND version < (SELECT version FROM dashboards WHERE id = $1) \
+               ORDER BY version LIMIT $3) \
+             AND EXISTS (SELECT 1 FROM leases WHERE name = $4 AND holder = $5 \
+                         AND fencing_token = $6 AND expires_at > {now})",
+        );
+        let mut deleted = 0;
+        let mut after = 0_i64;
+        loop {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT dashboard_id FROM dashboard_versions WHERE dashboard_id > $1 \
+                 GROUP BY dashboard_id HAVING count(*) > $2 ORDER BY dashboard_id LIMIT $3",
+            )
+            .bind(after)
+            .bind(keep)
+            .bind(PAGE)
+            .fetch_all(self.pool())
+            .await?;
+            for &id in &ids {
+                loop {
+                    let n = sqlx::query(&delete)
+                        .bind(id)
+                        .bind(keep - 1)
+                        .bind(batch)
+                        .bind(lease.name.clone())
+                        .bind(lease.holder.clone())
+                        .bind(lease.fencing_token)
+                        .execute(self.pool())
+                        .await?
+                        .rows_affected();
+                    deleted += n;
+                    if n < batch as u64 {
+                        break;
+                    }
+                }
+            }
+            match ids.last() {
+                Some(&last) if ids.len() as i64 == PAGE => after = last,
+                _ => return Ok(deleted),
+            }
+        }
+    }
+
     async fn dashboard_id_by_uid(&self, org_id: i64, uid: &str) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT id FROM dashboards WHERE org_id = $1 AND uid = $2")
             .bind(org_id)
