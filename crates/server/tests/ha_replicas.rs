@@ -421,3 +421,176 @@ async fn cached_reads_follow_writes_made_on_another_replica() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Polls `check` until it holds; fails after one second (the bound the change feed promises).
+async fn within_a_second<F, Fut>(what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "replica B did not see it within 1 s: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    start.elapsed()
+}
+
+/// Each kind of write another replica caches, made through A and read through B (warmed first,
+/// so B answers from its cache until the change feed moves it on): a folder rename (search
+/// results), a star (the dashboard answer's meta), an org role change and a user deletion (the
+/// cached basic-auth identity), a disabled service account (the cached token identity), a
+/// datasource deletion (the per-org datasource cache behind queries) and a folder deletion (the
+/// dashboard cache). Only reads go through B, since a write through B would clear its caches by
+/// itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_cached_kind_follows_writes_made_on_another_replica() {
+    let db = Database::fresh(Backend::Postgres);
+    let a = Pharos::start_with(db.clone(), Options::default()).await;
+    let b = Pharos::start_with(db.clone(), Options::default()).await;
+    let admin_a = a.admin();
+    let mut took = Vec::new();
+
+    // Set-up, all through A.
+    let (s, folder) = admin_a
+        .post("/api/folders", json!({"uid": "ops", "title": "Ops"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{folder}");
+    let (s, saved) = admin_a
+        .post(
+            "/api/dashboards/db",
+            json!({"dashboard": {"uid": "net", "title": "Net"}, "folderUid": "ops"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    let uid_quinn = a.create_user("quinn").await;
+    let (s, ds) = admin_a
+        .post(
+            "/api/datasources",
+            json!({"name": "td", "uid": "td", "type": "testdata"}),
+        )
+        .await;
+    assert!(s.is_success(), "{ds}");
+    let (sa_id, _, key) = create_token(&a, "robot", "Viewer", None).await;
+    // Let B's feed report the set-up before warming its caches.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+
+    let quinn_a = a.basic("quinn", "password1");
+    let quinn_b = b.basic("quinn", "password1");
+    let robot_b = b.bearer(&key);
+    let query = json!({
+        "from": "now-1h", "to": "now",
+        "queries": [{"refId": "A", "datasource": {"uid": "td"}, "scenarioId": "random_walk"}],
+    });
+    let folder_title_on_b = || async {
+        let (_, hits) = robot_b.get("/api/search?query=Net").await;
+        hits[0]["folderTitle"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let starred_on_b = || async {
+        let (_, d) = quinn_b.get("/api/dashboards/uid/net").await;
+        d["meta"]["isStarred"] == true
+    };
+    // Warm B: each read twice.
+    for _ in 0..2 {
+        assert_eq!(folder_title_on_b().await, "Ops");
+        assert!(!starred_on_b().await);
+        assert_eq!(
+            quinn_b.get("/api/org/users").await.0,
+            StatusCode::FORBIDDEN,
+            "a Viewer"
+        );
+        let (s, body) = robot_b.post("/api/ds/query", query.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+    }
+
+    // A folder rename reaches B's cached search results.
+    let (s, body) = admin_a
+        .put(
+            "/api/folders/ops",
+            json!({"title": "Operations", "version": folder["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    took.push(
+        within_a_second("folder rename in search", || async {
+            folder_title_on_b().await == "Operations"
+        })
+        .await,
+    );
+
+    // A star made through A shows in B's cached dashboard answer.
+    let (s, body) = quinn_a
+        .post("/api/user/stars/dashboard/uid/net", json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    took.push(within_a_second("a star", starred_on_b).await);
+
+    // A role change reaches B's cached basic-auth identity.
+    let (s, body) = admin_a
+        .patch(
+            &format!("/api/org/users/{uid_quinn}"),
+            json!({"role": "Admin"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    took.push(
+        within_a_second("a role change", || async {
+            quinn_b.get("/api/org/users").await.0 == StatusCode::OK
+        })
+        .await,
+    );
+
+    // A datasource deleted through A is gone from B's cached datasources.
+    let (s, body) = admin_a.delete("/api/datasources/uid/td").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    took.push(
+        within_a_second("a datasource deletion", || async {
+            robot_b.post("/api/ds/query", query.clone()).await.0 != StatusCode::OK
+        })
+        .await,
+    );
+
+    // A folder deleted through A takes its dashboard with it on B.
+    let (s, body) = admin_a.delete("/api/folders/ops").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    took.push(
+        within_a_second("a folder deletion", || async {
+            robot_b.get("/api/dashboards/uid/net").await.0 == StatusCode::NOT_FOUND
+        })
+        .await,
+    );
+
+    // A service account disabled through A: its token stops working on B.
+    let (s, body) = admin_a
+        .patch(
+            &format!("/api/serviceaccounts/{sa_id}"),
+            json!({"isDisabled": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    took.push(
+        within_a_second("a disabled service account", || async {
+            robot_b.get("/api/search").await.0 == StatusCode::UNAUTHORIZED
+        })
+        .await,
+    );
+
+    // A user deleted through A can no longer sign in on B.
+    let (s, body) = admin_a
+        .delete(&format!("/api/admin/users/{uid_quinn}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    took.push(
+        within_a_second("a deleted user", || async {
+            quinn_b.get("/api/user").await.0 == StatusCode::UNAUTHORIZED
+        })
+        .await,
+    );
+    println!("write on A seen on B after: {took:?}");
+}
