@@ -208,17 +208,18 @@ async fn tail(
 /// Reads everything new (and every gap that filled) and sends it, in batches of [`BATCH`].
 async fn poll(store: &Store, cursor: &mut Cursor, sender: &broadcast::Sender<Arc<Vec<Change>>>) {
     loop {
-        cursor.gaps.expire(Instant::now());
         let gaps = cursor.gaps.bounds();
         match store
             .changes_since_or_within(cursor.last, &gaps, BATCH)
             .await
         {
-            Ok(changes) if changes.is_empty() => return,
             Ok(mut changes) => {
                 let full = changes.len() as i64 == BATCH;
                 let now = Instant::now();
                 changes.retain(|c| cursor.observe(c.id, now));
+                // Only after a query that asked for them: a gap whose time ran out while the
+                // database was unreachable is looked for once more before it is given up.
+                cursor.gaps.expire(now);
                 if !changes.is_empty() {
                     let _ = sender.send(Arc::new(changes));
                 }
