@@ -1,0 +1,315 @@
+//! One evaluation of a compiled rule: given the result of each datasource query, run the
+//! expressions in order and read the condition. Each number in the condition's result is one
+//! alert instance, identified by its labels: non-zero (NaN included, as in Grafana) fires, zero
+//! is normal, null is no data. A condition that still holds time series is an error (reduce it
+//! first), as in Grafana.
+
+use std::collections::BTreeMap;
+
+use crate::compile::{CompiledRule, Step};
+use crate::expr::{Data, Item};
+use crate::labels::{format_labels, is_subset, Labels};
+
+/// What the condition said about one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Normal,
+    Firing,
+    NoData,
+}
+
+/// One instance's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceResult {
+    /// The labels of the condition's item (the rule's own labels are added by the state step).
+    pub labels: Labels,
+    pub verdict: Verdict,
+    /// The condition's value.
+    pub value: Option<f64>,
+    /// For `$values`: each refId's number for this instance (an item whose labels equal, or are
+    /// a subset of, the instance's).
+    pub values: BTreeMap<String, (Labels, Option<f64>)>,
+}
+
+impl InstanceResult {
+    /// Grafana's evaluation string, `[ var='B' labels={host=a} value=3 ], [ var='C' ... ]`.
+    pub fn evaluation_string(&self) -> String {
+        self.values
+            .iter()
+            .map(|(ref_id, (labels, value))| {
+                let value = match value {
+                    Some(v) => crate::template::format_float_g(*v, None),
+                    None => "null".into(),
+                };
+                format!(
+                    "[ var='{ref_id}' labels={} value={value} ]",
+                    format_labels(labels)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The outcome of one evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvalOutcome {
+    /// One result per instance (never empty).
+    Instances(Vec<InstanceResult>),
+    /// The condition had no data at all.
+    NoData,
+    /// A query or an expression failed.
+    Error(String),
+}
+
+/// The result of one datasource query, as the scheduler hands it in.
+pub type QueryResult = Result<Data, String>;
+
+/// Evaluates `rule` over its queries' results (keyed by refId).
+pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) -> EvalOutcome {
+    let mut results: BTreeMap<String, Data> = BTreeMap::new();
+    for step in &rule.steps {
+        match step {
+            Step::Query { ref_id, .. } => match queries.get(ref_id) {
+                Some(Ok(data)) => {
+                    results.insert(ref_id.clone(), data.clone());
+                }
+                Some(Err(e)) => return EvalOutcome::Error(format!("query {ref_id} failed: {e}")),
+                None => return EvalOutcome::Error(format!("query {ref_id} was not run")),
+            },
+            Step::Expression { ref_id, expression } => {
+                match expression.execute(&|name| results.get(name).cloned()) {
+                    Ok(data) => {
+                        results.insert(ref_id.clone(), data);
+                    }
+                    Err(e) => {
+                        return EvalOutcome::Error(format!("expression {ref_id} failed: {e}"))
+                    }
+                }
+            }
+        }
+    }
+    let Some(condition) = results.get(&rule.condition) else {
+        return EvalOutcome::Error(format!("condition {} has no result", rule.condition));
+    };
+    let items = match condition {
+        Data::NoData => return EvalOutcome::NoData,
+        Data::Items(items) => items,
+    };
+    let mut instances: Vec<InstanceResult> = Vec::with_capacity(items.len());
+    for item in items {
+        let (labels, value) = match item {
+            Item::Number(n) => (n.labels.clone(), n.value),
+            Item::Scalar(v) => (Labels::new(), *v),
+            Item::Series(_) => {
+                return EvalOutcome::Error(format!(
+                    "condition {} returned time series; only reduced data (numbers) can be alerted on: add a reduce expression",
+                    rule.condition
+                ))
+            }
+        };
+        if instances.iter().any(|i| i.labels == labels) {
+            return EvalOutcome::Error(format!(
+                "condition {} returned two items with the same labels {}",
+                rule.condition,
+                format_labels(&labels)
+            ));
+        }
+        let verdict = match value {
+            None => Verdict::NoData,
+            Some(v) => {
+                if v == 0.0 {
+                    Verdict::Normal
+                } else {
+                    Verdict::Firing
+                }
+            }
+        };
+        let mut values = BTreeMap::new();
+        for (ref_id, data) in &results {
+            for other in data.items() {
+                let (other_labels, other_value) = match other {
+                    Item::Number(n) => (&n.labels, n.value),
+                    Item::Scalar(v) => {
+                        values.insert(ref_id.clone(), (Labels::new(), *v));
+                        break;
+                    }
+                    Item::Series(_) => continue,
+                };
+                if is_subset(other_labels, &labels) {
+                    values.insert(ref_id.clone(), (other_labels.clone(), other_value));
+                    if *other_labels == labels {
+                        break;
+                    }
+                }
+            }
+        }
+        instances.push(InstanceResult {
+            labels,
+            verdict,
+            value,
+            values,
+        });
+    }
+    EvalOutcome::Instances(instances)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile_rule;
+    use crate::expr::{Number, Series};
+    use crate::labels::labels;
+    use crate::model::AlertRule;
+    use serde_json::json;
+
+    fn rule(condition_model: serde_json::Value) -> CompiledRule {
+        let r: AlertRule = serde_json::from_value(json!({
+            "uid": "u", "title": "t", "condition": "C", "for": "0s",
+            "data": [
+                {"refId": "A", "datasourceUid": "prom", "relativeTimeRange": {"from": 300, "to": 0}, "model": {}},
+                {"refId": "B", "datasourceUid": "__expr__", "model": {"type": "reduce", "expression": "A", "reducer": "last"}},
+                {"refId": "C", "datasourceUid": "__expr__", "model": condition_model}
+            ]
+        }))
+        .unwrap();
+        compile_rule(&r).unwrap()
+    }
+
+    fn threshold() -> CompiledRule {
+        rule(
+            json!({"type": "threshold", "expression": "B", "conditions": [{"evaluator": {"type": "gt", "params": [5]}}]}),
+        )
+    }
+
+    fn series(host: &str, last: Option<f64>) -> Series {
+        Series {
+            labels: labels(&[("host", host)]),
+            points: vec![(0, Some(0.0)), (1000, last)],
+        }
+    }
+
+    fn input(data: Data) -> BTreeMap<String, QueryResult> {
+        BTreeMap::from([("A".to_string(), Ok(data))])
+    }
+
+    #[test]
+    fn one_instance_per_series() {
+        let out = evaluate(
+            &threshold(),
+            &input(Data::series(vec![
+                series("a", Some(9.0)),
+                series("b", Some(1.0)),
+                series("c", None),
+            ])),
+        );
+        let EvalOutcome::Instances(list) = out else {
+            panic!("{out:?}")
+        };
+        let verdicts: Vec<(String, Verdict)> = list
+            .iter()
+            .map(|i| (i.labels["host"].clone(), i.verdict))
+            .collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                ("a".into(), Verdict::Firing),
+                ("b".into(), Verdict::Normal),
+                ("c".into(), Verdict::NoData)
+            ]
+        );
+        assert_eq!(list[0].values["B"], (labels(&[("host", "a")]), Some(9.0)));
+        assert_eq!(list[0].values["C"], (labels(&[("host", "a")]), Some(1.0)));
+        assert!(!list[0].values.contains_key("A"), "series are not values");
+        assert_eq!(
+            list[0].evaluation_string(),
+            "[ var='B' labels={host=a} value=9 ], [ var='C' labels={host=a} value=1 ]"
+        );
+    }
+
+    #[test]
+    fn no_data_errors_and_series_conditions() {
+        assert_eq!(
+            evaluate(&threshold(), &input(Data::NoData)),
+            EvalOutcome::NoData
+        );
+        let failed = BTreeMap::from([("A".to_string(), Err("connection refused".to_string()))]);
+        assert_eq!(
+            evaluate(&threshold(), &failed),
+            EvalOutcome::Error("query A failed: connection refused".into())
+        );
+        assert_eq!(
+            evaluate(&threshold(), &BTreeMap::new()),
+            EvalOutcome::Error("query A was not run".into())
+        );
+        let on_series = rule(
+            json!({"type": "threshold", "expression": "A", "conditions": [{"evaluator": {"type": "gt", "params": [5]}}]}),
+        );
+        let out = evaluate(
+            &on_series,
+            &input(Data::series(vec![series("a", Some(9.0))])),
+        );
+        assert!(
+            matches!(&out, EvalOutcome::Error(m) if m.contains("only reduced data")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn math_conditions_and_nan() {
+        let math = rule(json!({"type": "math", "expression": "$B > 5 || is_nan($B)"}));
+        let out = evaluate(
+            &math,
+            &input(Data::series(vec![
+                series("a", Some(f64::NAN)),
+                series("b", Some(1.0)),
+            ])),
+        );
+        let EvalOutcome::Instances(list) = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(list[0].verdict, Verdict::Firing);
+        assert_eq!(list[1].verdict, Verdict::Normal);
+        // NaN itself fires (Go: NaN != 0), as in Grafana.
+        let nan = rule(json!({"type": "math", "expression": "$B"}));
+        let out = evaluate(
+            &nan,
+            &input(Data::series(vec![series("a", Some(f64::NAN))])),
+        );
+        let EvalOutcome::Instances(list) = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(list[0].verdict, Verdict::Firing);
+        // A constant condition is one instance without labels.
+        let constant = rule(json!({"type": "math", "expression": "1 > 0"}));
+        let out = evaluate(&constant, &input(Data::NoData));
+        let EvalOutcome::Instances(list) = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(list.len(), 1);
+        assert!(list[0].labels.is_empty());
+    }
+
+    #[test]
+    fn numbers_from_table_queries_work_directly() {
+        let direct = rule(
+            json!({"type": "threshold", "expression": "A", "conditions": [{"evaluator": {"type": "lt", "params": [1]}}]}),
+        );
+        let data = Data::numbers(vec![
+            Number {
+                labels: labels(&[("svc", "x")]),
+                value: Some(0.5),
+            },
+            Number {
+                labels: labels(&[("svc", "y")]),
+                value: Some(2.0),
+            },
+        ]);
+        let EvalOutcome::Instances(list) = evaluate(&direct, &input(data)) else {
+            panic!()
+        };
+        assert_eq!(list[0].verdict, Verdict::Firing);
+        assert_eq!(list[1].verdict, Verdict::Normal);
+        assert_eq!(list[0].values["A"].1, Some(0.5));
+    }
+}

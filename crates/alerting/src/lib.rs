@@ -1,0 +1,35 @@
+//! Alerting's pure logic (issue 6): no I/O, no clock, no database. The scheduler, persistence and
+//! notifiers build on it.
+//!
+//! * [`model`] — alert rules and rule groups in the JSON shape of Grafana's provisioning API,
+//!   kept whole so they round-trip.
+//! * [`compile`] — validation: a rule becomes a [`compile::CompiledRule`] (expressions parsed,
+//!   evaluation order from a topological sort, templates parsed, durations read) or a
+//!   [`compile::RuleError`] that says what is wrong, for a 400 at save time.
+//! * [`expr`] — server-side expressions as Grafana's `__expr__` datasource has them: `math`,
+//!   `reduce`, `threshold`, `classic_conditions`, over labelled series and numbers.
+//! * [`eval`] — one evaluation of a compiled rule over its queries' results: one result per alert
+//!   instance (per label set of the condition), or no data, or an error.
+//! * [`template`] — the Go `text/template` subset annotations and labels are written in
+//!   (`{{ $labels.x }}`, `{{ $value }}`, `{{ $values.B.Value }}`, `{{ humanize $value }}`, ...).
+//! * [`state`] — the instance state machine (Normal, Pending, Alerting, NoData, Error) as a pure
+//!   function of the previous states, an evaluation and the time, emitting transitions.
+//! * [`labels`], [`duration`] — label sets with stable fingerprints; Grafana's duration strings.
+
+pub mod compile;
+pub mod duration;
+pub mod eval;
+pub mod expr;
+pub mod labels;
+pub mod model;
+pub mod state;
+pub mod template;
+
+/// Grafana evaluates rule groups on multiples of this interval (its `base_interval`, 10 s).
+pub const BASE_INTERVAL_SECONDS: i64 = 10;
+
+pub use compile::{compile_rule, validate_group, CompiledRule, RuleError};
+pub use eval::{evaluate, EvalOutcome, InstanceResult};
+pub use labels::{Fingerprint, Labels};
+pub use model::{AlertQuery, AlertRule, ExecErrState, NoDataState, RuleGroup};
+pub use state::{apply_evaluation, InstanceState, State, StepOutcome, Transition};
