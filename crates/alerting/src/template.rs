@@ -518,10 +518,14 @@ const FUNCTIONS: &[&str] = &[
     "match",
 ];
 
+/// How deep blocks (`if`, `range`, `with`) and parentheses may nest.
+const MAX_NESTING: usize = 32;
+
 struct TemplateParser {
     pieces: Vec<Piece>,
     pos: usize,
     scopes: Vec<String>,
+    depth: usize,
 }
 
 enum Terminator {
@@ -552,8 +556,13 @@ impl TemplateParser {
                             return Ok((nodes, Terminator::End, at));
                         }
                         "else" => return Ok((nodes, Terminator::Else(tokens[1..].to_vec()), at)),
-                        "if" => nodes.push(self.if_(tokens[1..].to_vec(), &at)?),
+                        "if" => {
+                            self.enter().map_err(err)?;
+                            nodes.push(self.if_(tokens[1..].to_vec(), &at)?);
+                            self.depth -= 1;
+                        }
                         "range" | "with" => {
+                            self.enter().map_err(err)?;
                             let mark = self.scopes.len();
                             let pipe = self
                                 .pipeline(&tokens[1..], keyword == "range")
@@ -580,6 +589,7 @@ impl TemplateParser {
                                 }
                             };
                             self.scopes.truncate(mark);
+                            self.depth -= 1;
                             nodes.push(if keyword == "range" {
                                 Node::Range {
                                     pipe,
@@ -610,6 +620,16 @@ impl TemplateParser {
             }
         }
         Ok((nodes, Terminator::Eof, String::new()))
+    }
+
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(format!(
+                "blocks or parentheses nest deeper than {MAX_NESTING} levels"
+            ));
+        }
+        Ok(())
     }
 
     fn if_(&mut self, cond: Vec<Tok>, at: &str) -> Result<Node, TemplateError> {
@@ -718,7 +738,9 @@ impl TemplateParser {
                     break;
                 }
                 Tok::LParen => {
+                    self.enter()?;
                     let inner = self.commands(tokens, pos)?;
+                    self.depth -= 1;
                     if tokens.get(*pos) != Some(&Tok::RParen) {
                         return Err("unclosed left paren".into());
                     }
@@ -778,6 +800,7 @@ impl Template {
             pieces,
             pos: 0,
             scopes: vec!["labels".into(), "values".into(), "value".into()],
+            depth: 0,
         };
         let (nodes, end, at) = parser.list()?;
         match end {
@@ -1727,6 +1750,25 @@ mod tests {
         assert!(run("{{ not 1 2 }}").contains("wrong number of args"));
         let t = Template::parse("{{ humanize $labels.job }}").unwrap();
         assert!(expand(&t, &data()).starts_with("<error expanding template: "));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let ifs = format!("{}x{}", "{{ if true }}".repeat(40), "{{ end }}".repeat(40));
+        assert!(Template::parse(&ifs)
+            .unwrap_err()
+            .to_string()
+            .contains("nest deeper"));
+        let parens = format!("{{{{ {}1{} }}}}", "(".repeat(40), ")".repeat(40));
+        assert!(Template::parse(&parens)
+            .unwrap_err()
+            .to_string()
+            .contains("nest deeper"));
+        let fine = format!("{}x{}", "{{ if true }}".repeat(20), "{{ end }}".repeat(20));
+        assert_eq!(
+            Template::parse(&fine).unwrap().render(&data()).unwrap(),
+            "x"
+        );
     }
 
     #[test]

@@ -258,10 +258,15 @@ fn lex(text: &str) -> Result<Vec<(usize, Token)>, String> {
     Ok(tokens)
 }
 
+/// Bounds that keep parsing and evaluation recursion shallow whatever a client sends.
+const MAX_TOKENS: usize = 500;
+const MAX_NESTING: usize = 32;
+
 struct Parser {
     tokens: Vec<(usize, Token)>,
     pos: usize,
     len: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -315,9 +320,21 @@ impl Parser {
         self.binary_level(&["*", "/", "%"], Parser::unary)
     }
 
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(format!(
+                "the expression nests deeper than {MAX_NESTING} levels"
+            ));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<MathExpr, String> {
         if let Some(op) = self.eat_op(&["-", "!"]) {
+            self.enter()?;
             let arg = self.unary()?;
+            self.depth -= 1;
             let op = if op == "-" {
                 UnaryOp::Neg
             } else {
@@ -351,7 +368,9 @@ impl Parser {
             Token::Number(n) => Ok(MathExpr::Number(n)),
             Token::Var(v) => Ok(MathExpr::Var(v)),
             Token::LParen => {
+                self.enter()?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 match self.peek() {
                     Some(Token::RParen) => {
                         self.pos += 1;
@@ -367,6 +386,7 @@ impl Parser {
                     return Err(format!("expected ( after {name} at {}", self.where_()));
                 }
                 self.pos += 1;
+                self.enter()?;
                 let mut args = Vec::new();
                 if self.peek() == Some(&Token::RParen) {
                     self.pos += 1;
@@ -383,6 +403,7 @@ impl Parser {
                         }
                     }
                 }
+                self.depth -= 1;
                 if args.len() != func.arity() {
                     return Err(format!(
                         "{name} takes {} argument(s), got {}",
@@ -434,10 +455,14 @@ pub fn parse(text: &str) -> Result<MathExpr, String> {
     if tokens.is_empty() {
         return Err("the expression is empty".into());
     }
+    if tokens.len() > MAX_TOKENS {
+        return Err(format!("the expression is longer than {MAX_TOKENS} tokens"));
+    }
     let mut parser = Parser {
         tokens,
         pos: 0,
         len: text.chars().count(),
+        depth: 0,
     };
     let expr = parser.or()?;
     if parser.pos != parser.tokens.len() {
@@ -858,6 +883,19 @@ mod tests {
         assert_eq!(run("$A + $B", vars.clone()), Data::NoData);
         assert_eq!(run("abs($A)", vars.clone()), Data::NoData);
         assert_eq!(run("-$A", vars), Data::NoData);
+    }
+
+    #[test]
+    fn size_and_nesting_are_bounded() {
+        let deep = format!("{}1{}", "(".repeat(40), ")".repeat(40));
+        assert!(parse(&deep).unwrap_err().contains("nests deeper"));
+        assert!(parse(&"-".repeat(40)).unwrap_err().contains("nests deeper"));
+        let nested_calls = format!("{}1{}", "abs(".repeat(40), ")".repeat(40));
+        assert!(parse(&nested_calls).unwrap_err().contains("nests deeper"));
+        let long = vec!["1"; 300].join(" + ");
+        assert!(parse(&long).unwrap_err().contains("longer than 500 tokens"));
+        let ok = format!("{}$A{}", "(".repeat(30), ")".repeat(30));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]
