@@ -24,6 +24,12 @@ use crate::BASE_INTERVAL_SECONDS;
 pub enum RuleError {
     #[error("the rule has no title")]
     MissingTitle,
+    #[error("the title is longer than {MAX_TITLE_CHARS} characters")]
+    TitleTooLong,
+    #[error("uid {0:?} is invalid: at most {MAX_UID_CHARS} letters, digits, '-' or '_'")]
+    InvalidUid(String),
+    #[error("a {0} has an empty name")]
+    EmptyName(&'static str),
     #[error("the rule has no queries or expressions (data is empty)")]
     NoData,
     #[error("query {index} has no refId")]
@@ -116,10 +122,29 @@ impl CompiledRule {
     }
 }
 
+/// Grafana's limits on a rule's title and uid.
+pub const MAX_TITLE_CHARS: usize = 190;
+pub const MAX_UID_CHARS: usize = 40;
+
 /// Checks a rule and prepares it for evaluation.
 pub fn compile_rule(rule: &AlertRule) -> Result<CompiledRule, RuleError> {
     if rule.title.trim().is_empty() {
         return Err(RuleError::MissingTitle);
+    }
+    if rule.title.chars().count() > MAX_TITLE_CHARS {
+        return Err(RuleError::TitleTooLong);
+    }
+    if let Some(uid) = rule.uid.as_deref().filter(|u| !u.is_empty()) {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if uid.len() > MAX_UID_CHARS || !uid.chars().all(allowed) {
+            return Err(RuleError::InvalidUid(uid.to_string()));
+        }
+    }
+    if rule.labels.keys().any(|k| k.trim().is_empty()) {
+        return Err(RuleError::EmptyName("label"));
+    }
+    if rule.annotations.keys().any(|k| k.trim().is_empty()) {
+        return Err(RuleError::EmptyName("annotation"));
     }
     if rule.data.is_empty() {
         return Err(RuleError::NoData);
@@ -388,6 +413,24 @@ mod tests {
         );
         assert_eq!(err_of(|r| r.condition.clear()), RuleError::MissingCondition);
         assert_eq!(err_of(|r| r.title = " ".into()), RuleError::MissingTitle);
+        assert_eq!(
+            err_of(|r| r.title = "t".repeat(191)),
+            RuleError::TitleTooLong
+        );
+        assert_eq!(
+            err_of(|r| r.uid = Some("a/b".into())),
+            RuleError::InvalidUid("a/b".into())
+        );
+        assert_eq!(
+            err_of(|r| r.uid = Some("u".repeat(41))),
+            RuleError::InvalidUid("u".repeat(41))
+        );
+        assert_eq!(
+            err_of(|r| {
+                r.labels.insert(String::new(), "x".into());
+            }),
+            RuleError::EmptyName("label")
+        );
         assert_eq!(err_of(|r| r.data.clear()), RuleError::NoData);
         assert_eq!(
             err_of(|r| r.data[2].ref_id = "A".into()),
