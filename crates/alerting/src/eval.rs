@@ -65,8 +65,13 @@ pub enum EvalOutcome {
 /// The result of one datasource query, as the scheduler hands it in.
 pub type QueryResult = Result<Data, String>;
 
-/// Evaluates `rule` over its queries' results (keyed by refId).
-pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) -> EvalOutcome {
+/// Runs every expression of `rule` over its queries' results (keyed by refId) and returns the
+/// result of every refId, queries included: what a rule editor's preview shows. The first query
+/// or expression that failed is the error.
+pub fn evaluate_all(
+    rule: &CompiledRule,
+    queries: &BTreeMap<String, QueryResult>,
+) -> Result<BTreeMap<String, Data>, String> {
     let mut results: BTreeMap<String, Data> = BTreeMap::new();
     for step in &rule.steps {
         match step {
@@ -74,21 +79,26 @@ pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) ->
                 Some(Ok(data)) => {
                     results.insert(ref_id.clone(), data.clone());
                 }
-                Some(Err(e)) => return EvalOutcome::Error(format!("query {ref_id} failed: {e}")),
-                None => return EvalOutcome::Error(format!("query {ref_id} was not run")),
+                Some(Err(e)) => return Err(format!("query {ref_id} failed: {e}")),
+                None => return Err(format!("query {ref_id} was not run")),
             },
             Step::Expression { ref_id, expression } => {
-                match expression.execute(&|name| results.get(name).cloned()) {
-                    Ok(data) => {
-                        results.insert(ref_id.clone(), data);
-                    }
-                    Err(e) => {
-                        return EvalOutcome::Error(format!("expression {ref_id} failed: {e}"))
-                    }
-                }
+                let data = expression
+                    .execute(&|name| results.get(name).cloned())
+                    .map_err(|e| format!("expression {ref_id} failed: {e}"))?;
+                results.insert(ref_id.clone(), data);
             }
         }
     }
+    Ok(results)
+}
+
+/// Evaluates `rule` over its queries' results (keyed by refId).
+pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) -> EvalOutcome {
+    let results = match evaluate_all(rule, queries) {
+        Ok(results) => results,
+        Err(e) => return EvalOutcome::Error(e),
+    };
     let Some(condition) = results.get(&rule.condition) else {
         return EvalOutcome::Error(format!("condition {} has no result", rule.condition));
     };
@@ -288,6 +298,24 @@ mod tests {
         };
         assert_eq!(list.len(), 1);
         assert!(list[0].labels.is_empty());
+    }
+
+    #[test]
+    fn every_ref_id_result_is_available_for_a_preview() {
+        let all = evaluate_all(
+            &threshold(),
+            &input(Data::series(vec![series("a", Some(9.0))])),
+        )
+        .unwrap();
+        assert_eq!(all.keys().collect::<Vec<_>>(), vec!["A", "B", "C"]);
+        assert_eq!(
+            all["B"],
+            Data::numbers(vec![Number {
+                labels: labels(&[("host", "a")]),
+                value: Some(9.0)
+            }])
+        );
+        assert!(matches!(all["A"], Data::Items(ref items) if matches!(items[0], Item::Series(_))));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub mod template;
 pub const BASE_INTERVAL_SECONDS: i64 = 10;
 
 pub use compile::{compile_rule, validate_group, CompiledRule, RuleError};
-pub use eval::{evaluate, EvalOutcome, InstanceResult};
+pub use eval::{evaluate, evaluate_all, EvalOutcome, InstanceResult};
 pub use labels::{Fingerprint, Labels};
 pub use model::{AlertQuery, AlertRule, ExecErrState, NoDataState, RuleGroup};
 pub use state::{apply_evaluation, InstanceState, State, StepOutcome, Transition};
