@@ -14,12 +14,14 @@
 //!   (`{{ $labels.x }}`, `{{ $value }}`, `{{ $values.B.Value }}`, `{{ humanize $value }}`, ...).
 //! * [`state`] — the instance state machine (Normal, Pending, Alerting, NoData, Error) as a pure
 //!   function of the previous states, an evaluation and the time, emitting transitions.
+//! * [`frames`] — a datasource's data frames (time series, tables, numbers) as expression input.
 //! * [`labels`], [`duration`] — label sets with stable fingerprints; Grafana's duration strings.
 
 pub mod compile;
 pub mod duration;
 pub mod eval;
 pub mod expr;
+pub mod frames;
 pub mod labels;
 pub mod model;
 pub mod state;
