@@ -146,7 +146,13 @@ async fn take_over_if_orphaned(
     owner: &str,
 ) -> Option<String> {
     let holder = pharos_store::owner_replica(owner)?;
-    if holder == replica_id(state) || !replica_is_gone(state, holder).await {
+    if holder == replica_id(state) {
+        // This replica knows what it is running: a claim of its own that nothing here runs was
+        // left behind by a request whose release failed (the database was away).
+        if running_here(owner) {
+            return None;
+        }
+    } else if !replica_is_gone(state, holder).await {
         return None;
     }
     let lock_ms = i64::try_from(LOCK.as_millis()).unwrap_or(i64::MAX);
@@ -281,6 +287,38 @@ pub fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> String
     hex::encode(hash.finalize())
 }
 
+/// Owner tokens of the claims this process is running requests for now.
+static RUNNING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn running_here(owner: &str) -> bool {
+    RUNNING
+        .lock()
+        .map(|running| running.iter().any(|o| o == owner))
+        .unwrap_or(true)
+}
+
+/// Lists a claim in [`RUNNING`] while it lives, also when its request panics or is dropped.
+struct Running(String);
+
+impl Running {
+    fn start(owner: &str) -> Running {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push(owner.to_string());
+        }
+        Running(owner.to_string())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            if let Some(i) = running.iter().position(|o| *o == self.0) {
+                running.swap_remove(i);
+            }
+        }
+    }
+}
+
 /// Runs the request holding the claim and stores or releases the key by its outcome.
 async fn process(
     state: AppState,
@@ -290,17 +328,10 @@ async fn process(
     req: Request,
     next: Next,
 ) -> Response {
+    let _running = Running::start(&owner);
     let release = |why: &'static str| {
         let (state, scope, key, owner) = (state.clone(), scope.clone(), key.clone(), owner.clone());
-        async move {
-            if let Err(e) = state
-                .store
-                .release_idempotency_key(&scope, &key, &owner)
-                .await
-            {
-                tracing::warn!(error = %e, why, "releasing an idempotency key failed; it expires by itself");
-            }
-        }
+        async move { release_soon(state, scope, key, owner, why).await }
     };
     let response = match std::panic::AssertUnwindSafe(next.run(req))
         .catch_unwind()
@@ -369,6 +400,46 @@ async fn process(
         }
     }
     Response::from_parts(parts, Body::from(stored.body))
+}
+
+/// Gives up a claim so a retry runs afresh. When the database refuses (it is why the request
+/// failed, often), the release is retried in the background until it succeeds or the claim's lock
+/// runs out anyway: otherwise every retry of the request would get 409 for the whole lock.
+async fn release_soon(
+    state: AppState,
+    scope: String,
+    key: String,
+    owner: String,
+    why: &'static str,
+) {
+    let attempt = || state.store.release_idempotency_key(&scope, &key, &owner);
+    let Err(e) = attempt().await else {
+        return;
+    };
+    tracing::warn!(error = %e, why, "releasing an idempotency key failed; retrying in the background");
+    let state = state.clone();
+    let (scope, key, owner) = (scope.clone(), key.clone(), owner.clone());
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + LOCK;
+        while tokio::time::Instant::now() < deadline {
+            // Each failing attempt already waits out the pool's acquire timeout.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            match state
+                .store
+                .release_idempotency_key(&scope, &key, &owner)
+                .await
+            {
+                Ok(_) => {
+                    tracing::info!(
+                        why,
+                        "released the idempotency key after the database returned"
+                    );
+                    return;
+                }
+                Err(e) => tracing::debug!(error = %e, "releasing an idempotency key failed again"),
+            }
+        }
+    });
 }
 
 /// The stored response again, marked as a replay.

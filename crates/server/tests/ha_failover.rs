@@ -28,17 +28,26 @@ enum Phase {
     Steady,
     Kill9,
     Rolling,
-    Outage,
+    /// PostgreSQL stopped.
+    DbDown,
+    /// PostgreSQL started again, until every replica is ready and back in HAProxy's rotation.
+    DbBack,
     Recovered,
 }
 
-const PHASES: [Phase; 5] = [
+const PHASES: [Phase; 6] = [
     Phase::Steady,
     Phase::Kill9,
     Phase::Rolling,
-    Phase::Outage,
+    Phase::DbDown,
+    Phase::DbBack,
     Phase::Recovered,
 ];
+
+/// Phases where a 503 with a JSON message is the allowed answer (the database is away).
+fn outage(phase: Phase) -> bool {
+    matches!(phase, Phase::DbDown | Phase::DbBack)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
@@ -53,7 +62,7 @@ enum Kind {
 enum Outcome {
     Ok,
     /// 503 with a JSON body carrying a message: the answer a database outage is allowed to give.
-    Unavailable,
+    Unavailable(String),
     Failed(String),
 }
 
@@ -63,6 +72,8 @@ struct Tally {
     unavailable: u64,
     failed: u64,
     examples: Vec<String>,
+    /// Every request's latency, for the report's p99 and maximum.
+    latencies: Vec<Duration>,
 }
 
 /// Shared by the load tasks and the conductor.
@@ -89,12 +100,18 @@ impl Load {
         self.stop.load(Ordering::SeqCst)
     }
 
-    fn record(&self, phase: Phase, kind: Kind, outcome: Outcome) {
+    fn record(&self, phase: Phase, kind: Kind, (outcome, took): (Outcome, Duration)) {
         let mut tallies = self.tallies.lock().unwrap();
         let tally = tallies.entry((phase, kind)).or_default();
+        tally.latencies.push(took);
         match outcome {
             Outcome::Ok => tally.ok += 1,
-            Outcome::Unavailable => tally.unavailable += 1,
+            Outcome::Unavailable(why) => {
+                tally.unavailable += 1;
+                if tally.examples.len() < 5 {
+                    tally.examples.push(why);
+                }
+            }
             Outcome::Failed(why) => {
                 tally.failed += 1;
                 if tally.examples.len() < 5 {
@@ -114,28 +131,34 @@ impl Load {
 
 /// Sends a request and judges the answer: `expected` is success, a 503 with a JSON message is
 /// "unavailable", anything else (another status, a body that is not JSON, no answer) failed.
-async fn judge(rb: reqwest::RequestBuilder, expected: StatusCode) -> (Outcome, Option<Value>) {
+async fn judge(
+    rb: reqwest::RequestBuilder,
+    expected: StatusCode,
+) -> ((Outcome, Duration), Option<Value>) {
+    let started = Instant::now();
     let response = match rb.send().await {
         Ok(r) => r,
-        Err(e) => return (Outcome::Failed(format!("no answer: {e}")), None),
+        Err(e) => {
+            let outcome = Outcome::Failed(format!("no answer: {e}"));
+            return ((outcome, started.elapsed()), None);
+        }
     };
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     let body: Option<Value> = serde_json::from_str(&text).ok();
     let outcome = if status == expected && body.is_some() {
         Outcome::Ok
-    } else if status == StatusCode::SERVICE_UNAVAILABLE
-        && body
-            .as_ref()
-            .and_then(|b| b["message"].as_str())
-            .is_some_and(|m| !m.is_empty())
+    } else if let Some(message) = body
+        .as_ref()
+        .and_then(|b| b["message"].as_str())
+        .filter(|m| status == StatusCode::SERVICE_UNAVAILABLE && !m.is_empty())
     {
-        Outcome::Unavailable
+        Outcome::Unavailable(format!("503: {message}"))
     } else {
         let short: String = text.chars().take(160).collect();
         Outcome::Failed(format!("{status}: {short}"))
     };
-    (outcome, body)
+    ((outcome, started.elapsed()), body)
 }
 
 /// A dashboard one writer owns: the version and count of saves it was told succeeded.
@@ -192,24 +215,21 @@ async fn writer(load: Arc<Load>, mut owned: Vec<Owned>) -> Vec<Owned> {
                 .request(reqwest::Method::POST, "/api/dashboards/db")
                 .header("Idempotency-Key", &key)
                 .json(&body);
-            let (outcome, answer) = judge(rb, StatusCode::OK).await;
+            let ((outcome, took), answer) = judge(rb, StatusCode::OK).await;
             match outcome {
                 Outcome::Ok => {
                     let version = answer.as_ref().and_then(|a| a["version"].as_i64());
                     if version == Some(d.version + 1) {
                         d.version += 1;
                         d.acked += 1;
-                        load.record(phase, Kind::Save, Outcome::Ok);
+                        load.record(phase, Kind::Save, (Outcome::Ok, took));
                     } else {
-                        load.record(
-                            phase,
-                            Kind::Save,
-                            Outcome::Failed(format!(
-                                "{}: saved as version {version:?}, expected {}",
-                                d.uid,
-                                d.version + 1
-                            )),
+                        let why = format!(
+                            "{}: saved as version {version:?}, expected {}",
+                            d.uid,
+                            d.version + 1
                         );
+                        load.record(phase, Kind::Save, (Outcome::Failed(why), took));
                         // Follow the server so later saves are judged on their own.
                         if let Some(v) = version {
                             d.version = v;
@@ -220,7 +240,7 @@ async fn writer(load: Arc<Load>, mut owned: Vec<Owned>) -> Vec<Owned> {
                 }
                 other => {
                     let conflict = matches!(&other, Outcome::Failed(why) if why.starts_with("412"));
-                    load.record(phase, Kind::Save, other);
+                    load.record(phase, Kind::Save, (other, took));
                     if conflict {
                         // The stored version moved without an acknowledgement to this writer:
                         // follow it (the final check then still judges every acknowledged save).
@@ -315,7 +335,7 @@ async fn login_loop(load: Arc<Load>) {
             StatusCode::OK,
         )
         .await;
-        let logged_in = matches!(outcome, Outcome::Ok);
+        let logged_in = matches!(outcome.0, Outcome::Ok);
         load.record(phase, Kind::Login, outcome);
         if logged_in {
             let phase = load.phase();
@@ -546,11 +566,12 @@ async fn failover_through_haproxy_loses_nothing() {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     // 3. PostgreSQL down for 5 s.
-    load.set_phase(Phase::Outage);
+    load.set_phase(Phase::DbDown);
     tokio::task::block_in_place(|| cluster.pg.stop());
     tokio::time::sleep(Duration::from_secs(5)).await;
     let crashed_during_outage = cluster.crashed();
     tokio::task::block_in_place(|| cluster.pg.start_again());
+    load.set_phase(Phase::DbBack);
     let db_back = Instant::now();
     let recovery = time_to_ready(&cluster, db_back).await;
     // A keyed save through HAProxy works again.
@@ -608,26 +629,30 @@ async fn failover_through_haproxy_loses_nothing() {
     }
 
     // The report.
-    let tallies = load.tallies.lock().unwrap();
+    let tallies = std::mem::take(&mut *load.tallies.lock().unwrap());
     println!(
         "\nHA failover test: 3 replicas behind HAProxy on PostgreSQL, load for {load_secs:.0} s"
     );
     println!(
-        "{:<10} {:<7} {:>7} {:>12} {:>7}",
-        "phase", "kind", "ok", "503 (JSON)", "failed"
+        "{:<10} {:<7} {:>7} {:>11} {:>7} {:>10} {:>10}",
+        "phase", "kind", "ok", "503 (JSON)", "failed", "p99", "max"
     );
     let mut failures = Vec::new();
     let mut outage_503 = 0;
     for ((phase, kind), t) in tallies.iter() {
+        let mut latencies = t.latencies.clone();
+        latencies.sort();
         println!(
-            "{:<10} {:<7} {:>7} {:>12} {:>7}",
+            "{:<10} {:<7} {:>7} {:>11} {:>7} {:>10} {:>10}",
             format!("{phase:?}"),
             format!("{kind:?}"),
             t.ok,
             t.unavailable,
-            t.failed
+            t.failed,
+            format!("{:.1?}", percentile(&latencies, 99.0)),
+            format!("{:.1?}", latencies.last().copied().unwrap_or_default()),
         );
-        let bad = if *phase == Phase::Outage {
+        let bad = if outage(*phase) {
             outage_503 += t.unavailable;
             t.failed
         } else {
@@ -641,7 +666,6 @@ async fn failover_through_haproxy_loses_nothing() {
         }
     }
     let total_ok: u64 = tallies.values().map(|t| t.ok).sum();
-    drop(tallies);
     let p50 = percentile(&delays, 50.0);
     let p99 = percentile(&delays, 99.0);
     println!(
@@ -658,16 +682,27 @@ async fn failover_through_haproxy_loses_nothing() {
         delays.len(),
         delays.last().unwrap()
     );
-    let errors = cluster.error_lines();
-    println!("error log lines of the running replicas: {}", errors.len());
+    let logs = cluster.all_logs();
+    let count = |needle: &str| logs.iter().filter(|l| l.contains(needle)).count();
+    println!(
+        "replica logs: {} errors; {} idempotency keys taken over from a dead replica",
+        count("\"level\":\"ERROR\""),
+        count("took over an idempotency key")
+    );
+    println!("HAProxy: {}", lb.retry_counters().await);
 
     assert!(
         lost.is_empty(),
         "acknowledged saves lost or applied twice: {lost:#?}"
     );
+    let warnings: Vec<&String> = logs
+        .iter()
+        .filter(|l| l.contains("\"level\":\"WARN\"") && !l.contains("is the default"))
+        .take(20)
+        .collect();
     assert!(
         failures.is_empty(),
-        "failed requests: {failures:#?}\nHAProxy:\n{}",
+        "failed requests: {failures:#?}\nreplica warnings: {warnings:#?}\nHAProxy:\n{}",
         lb.log()
     );
     assert!(

@@ -17,6 +17,8 @@ pub struct HaCluster {
     ports: Vec<u16>,
     replicas: Vec<Option<Pharos>>,
     options: Options,
+    /// Log lines of replicas that were stopped or killed, prefixed with their index.
+    retired_logs: Vec<String>,
 }
 
 impl HaCluster {
@@ -32,6 +34,7 @@ impl HaCluster {
             ports: (0..n).map(|_| free_port()).collect(),
             replicas: (0..n).map(|_| None).collect(),
             options,
+            retired_logs: Vec::new(),
         };
         let starts: Vec<_> = (0..n).map(|i| cluster.launch(i)).collect();
         for (i, replica) in futures_join_all(starts).await.into_iter().enumerate() {
@@ -92,6 +95,7 @@ impl HaCluster {
     /// `kill -9`: no drain, no goodbye; in-flight requests are cut.
     pub fn kill(&mut self, i: usize) {
         let replica = self.replicas[i].take().expect("replica is running");
+        self.retire_logs(i, &replica);
         drop(replica); // Pharos' drop is SIGKILL
     }
 
@@ -105,8 +109,27 @@ impl HaCluster {
         assert!(status.success(), "kill -TERM {pid}");
         let exit = self.replica_mut(i).wait_exit(timeout).await;
         // Whatever happened, the replica is gone now (dropping it kills a straggler).
-        self.replicas[i] = None;
+        if let Some(replica) = self.replicas[i].take() {
+            self.retire_logs(i, &replica);
+        }
         exit
+    }
+
+    fn retire_logs(&mut self, i: usize, replica: &Pharos) {
+        self.retired_logs
+            .extend(replica.logs().into_iter().map(|l| format!("[{i}] {l}")));
+    }
+
+    /// Every log line of every replica this cluster ran (stopped ones included), prefixed with
+    /// the replica's index.
+    pub fn all_logs(&self) -> Vec<String> {
+        let mut lines = self.retired_logs.clone();
+        for (i, replica) in self.replicas.iter().enumerate() {
+            if let Some(r) = replica {
+                lines.extend(r.logs().into_iter().map(|l| format!("[{i}] {l}")));
+            }
+        }
+        lines
     }
 
     /// Indexes of running replicas that exited by themselves (crashed).

@@ -122,6 +122,45 @@ impl Haproxy {
         }
     }
 
+    /// Retries and redispatches per backend, from HAProxy's Prometheus endpoint, as one line:
+    /// evidence of how much of the failover the balancer absorbed.
+    pub async fn retry_counters(&self) -> String {
+        let text = match self
+            .http
+            .get(format!("{}/metrics", self.stats_url))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+        {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(e) => return format!("metrics unavailable: {e}"),
+        };
+        let mut parts = Vec::new();
+        for line in text.lines() {
+            for (metric, what) in [
+                ("haproxy_backend_retry_warnings_total", "retries"),
+                ("haproxy_backend_redispatch_warnings_total", "redispatches"),
+                (
+                    "haproxy_backend_connection_errors_total",
+                    "connection errors",
+                ),
+            ] {
+                if let Some(rest) = line.strip_prefix(metric) {
+                    if let Some((labels, value)) = rest.rsplit_once(' ') {
+                        if value != "0" {
+                            parts.push(format!("{labels} {what} {value}"));
+                        }
+                    }
+                }
+            }
+        }
+        if parts.is_empty() {
+            "no retries".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     /// HAProxy's own output (its log goes to stderr).
     pub fn log(&self) -> String {
         self.process.log()
