@@ -60,6 +60,10 @@ pub enum RuleError {
         name: String,
         message: String,
     },
+    #[error("the group has no title")]
+    MissingGroupTitle,
+    #[error("the group title is longer than {MAX_TITLE_CHARS} characters")]
+    GroupTitleTooLong,
     #[error("the group interval {0}s must be a positive multiple of {BASE_INTERVAL_SECONDS}s")]
     InvalidInterval(i64),
     #[error("the group has two rules titled {0:?}")]
@@ -263,6 +267,12 @@ pub fn compile_rule(rule: &AlertRule) -> Result<CompiledRule, RuleError> {
 
 /// Checks a group: its interval, then every rule; titles and uids must be unique in it.
 pub fn validate_group(group: &RuleGroup) -> Result<Vec<CompiledRule>, RuleError> {
+    if group.title.trim().is_empty() {
+        return Err(RuleError::MissingGroupTitle);
+    }
+    if group.title.chars().count() > MAX_TITLE_CHARS {
+        return Err(RuleError::GroupTitleTooLong);
+    }
     if group.interval <= 0 || group.interval % BASE_INTERVAL_SECONDS != 0 {
         return Err(RuleError::InvalidInterval(group.interval));
     }
@@ -543,6 +553,22 @@ mod tests {
 
     #[test]
     fn groups_check_interval_titles_and_uids() {
+        let mut untitled = RuleGroup {
+            title: " ".into(),
+            folder_uid: "f".into(),
+            interval: 60,
+            rules: vec![],
+            extra: Default::default(),
+        };
+        assert_eq!(
+            validate_group(&untitled).unwrap_err(),
+            RuleError::MissingGroupTitle
+        );
+        untitled.title = "g".repeat(191);
+        assert_eq!(
+            validate_group(&untitled).unwrap_err(),
+            RuleError::GroupTitleTooLong
+        );
         let group = |interval: i64, rules: Vec<AlertRule>| RuleGroup {
             title: "g".into(),
             folder_uid: "f".into(),
