@@ -40,9 +40,8 @@ pub struct ChangeFeed {
 }
 
 impl ChangeFeed {
-    /// Starts tailing after the newest change that exists now. The ids just below it are treated
-    /// as gaps for [`GAP_TTL`] (a write may have taken one and not committed yet), so the first
-    /// batch may report up to a few hundred changes that were already there.
+    /// Starts tailing after the newest change that exists now. Ids missing just below it are
+    /// treated as gaps for [`GAP_TTL`]: a write may have taken one and not committed yet.
     pub async fn start(
         store: Store,
         poll_interval: Duration,
@@ -52,13 +51,19 @@ impl ChangeFeed {
         let feed = ChangeFeed {
             sender: sender.clone(),
         };
-        let mut cursor = Cursor::new(last);
-        if last > 0 {
-            cursor.gaps.add(
-                (last - START_WINDOW + 1).max(1),
-                last,
-                Instant::now() + GAP_TTL,
-            );
+        // The ids missing among the newest ones may belong to writes in flight: they are gaps
+        // from the start. What is there already is not reported.
+        let floor = (last - START_WINDOW).max(0);
+        let mut cursor = Cursor::new(floor);
+        let now = Instant::now();
+        for change in store.changes_since(floor, START_WINDOW).await? {
+            if change.id <= last {
+                cursor.observe(change.id, now);
+            }
+        }
+        if cursor.last < last {
+            cursor.gaps.add(cursor.last + 1, last, now + GAP_TTL);
+            cursor.last = last;
         }
         tokio::spawn(tail(store, cursor, poll_interval, sender));
         Ok(feed)

@@ -183,6 +183,10 @@ async fn a_write_in_flight_when_the_feed_starts_is_delivered() {
             .is_some(),
         "a write that committed just after the feed started was lost: {seen:?}"
     );
+    assert!(
+        !seen.iter().any(|c| c.entity_key == "committed"),
+        "a change that existed before the start was reported: {seen:?}"
+    );
     drop((early, other));
     store.close().await;
     admin
