@@ -633,7 +633,7 @@ mod tests {
             labels(&[
                 ("alertname", "CPU high"),
                 ("grafana_folder", "Infra"),
-                ("host", "-x"),
+                ("host", "[no value]-x"),
                 ("severity", "page")
             ])
         );

@@ -2,22 +2,30 @@
 //!
 //! No maintained crate fits closely enough: `gtmpl` (MIT, passively maintained, last released in
 //! 2021) reads `1.0` as an integer, so `{{ if gt $values.B.Value 1.0 }}` fails on a float, and
-//! prints `<no value>` for a missing label where Grafana (through Prometheus' template expander,
-//! `missingkey=zero`) prints nothing. So this module parses the subset itself:
+//! cannot print Grafana's types (`$labels` as `a=1, b=2`, a `$values` entry as its value). So this
+//! module parses the subset itself:
 //!
 //! * text and actions `{{ ... }}`, trim markers `{{-` / `-}}`, comments `{{/* ... */}}`;
 //! * pipelines `a | f b`, parenthesised pipelines, variables (`$x := ...`, `$x = ...`), fields
 //!   (`.Labels.instance`, `$values.B.Value`), string, raw-string, number and bool literals, `nil`;
 //! * `if` / `else if` / `else`, `range` (maps in key order, lists; `$k, $v :=`), `with`, `end`;
-//! * functions: Go's `and or not len index print printf println eq ne lt le gt ge`, and
+//! * functions: Go's `and or not len index print printf println eq ne lt le gt ge`,
 //!   Prometheus' `humanize humanize1024 humanizePercentage humanizeDuration toUpper toLower title
-//!   reReplaceAll match`.
+//!   reReplaceAll match safeHtml stripPort stripDomain parseDuration`, and Grafana's
+//!   `filterLabels filterLabelsRe removeLabels removeLabelsRe mergeLabelValues`.
 //!
-//! Not supported (a parse error says so): `define`, `template`, `block`, `break`, `continue`.
+//! Printing follows Grafana: a missing label or refId prints `[no value]` (Grafana runs Go's
+//! templates with `missingkey=invalid` and rewrites `<no value>`), `$labels` prints `a=1, b=2`,
+//! `$values.B` prints its value with two significant digits, a refId without a number is NaN, and
+//! comparisons with NaN are false.
+//!
+//! Not supported (a parse error says so): `define`, `template`, `block`, `break`, `continue`,
+//! and the functions that need a query engine or URLs (`query`, `first`, `label`, `value`,
+//! `graphLink`, `tableLink`, `externalURL`, `humanizeTimestamp`, ...).
 //! `$labels`, `$values` and `$value` are defined, as Grafana defines them, along with `.Labels`,
 //! `.Values` and `.Value`. `$value` prints as Grafana's evaluation string
 //! (`[ var='B' labels={host=a} value=3 ]`) but is the condition's number wherever a function needs
-//! a number, so `{{ humanize $value }}` works. Unknown functions and undefined variables are
+//! a number, so `{{ humanize $value }}` works (in Grafana it is an error: an extension). Unknown functions and undefined variables are
 //! parse errors, so they are reported when a rule is saved, as Go reports them.
 
 use std::collections::BTreeMap;
@@ -44,11 +52,21 @@ const MAX_OUTPUT: usize = 64 * 1024;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Nil,
+    /// A map key or field that is not there; prints as Grafana prints it, `[no value]`.
+    Missing,
     Bool(bool),
     Number(f64),
     Str(String),
     Map(BTreeMap<String, Value>),
     List(Vec<Value>),
+    /// A label set (`$labels`, `$values.B.Labels`); prints as `a=1, b=2`.
+    Labels(Labels),
+    /// One entry of `$values`: `.Labels` and `.Value`; prints its value with two significant
+    /// digits, as Grafana does.
+    Sample {
+        labels: Labels,
+        value: f64,
+    },
     /// Grafana's `$value`: prints as `text`, computes as `number`.
     Eval {
         text: String,
@@ -59,19 +77,23 @@ pub enum Value {
 impl Value {
     fn truthy(&self) -> bool {
         match self {
-            Value::Nil => false,
+            Value::Nil | Value::Missing => false,
             Value::Bool(b) => *b,
             Value::Number(n) => *n != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::Map(m) => !m.is_empty(),
             Value::List(l) => !l.is_empty(),
-            Value::Eval { .. } => true,
+            Value::Labels(l) => !l.is_empty(),
+            Value::Eval { .. } | Value::Sample { .. } => true,
         }
     }
 
     fn type_name(&self) -> &'static str {
         match self {
             Value::Nil => "nil",
+            Value::Missing => "no value",
+            Value::Labels(_) => "Labels",
+            Value::Sample { .. } => "Value",
             Value::Bool(_) => "bool",
             Value::Number(_) => "float64",
             Value::Str(_) => "string",
@@ -85,6 +107,7 @@ impl Value {
         match self {
             Value::Number(n) => Some(*n),
             Value::Eval { number, .. } => *number,
+            Value::Sample { value, .. } => Some(*value),
             Value::Str(s) => s.trim().parse().ok(),
             Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
             _ => None,
@@ -96,6 +119,12 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Nil => Ok(()),
+            Value::Missing => f.write_str("[no value]"),
+            Value::Labels(l) => {
+                let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                f.write_str(&pairs.join(", "))
+            }
+            Value::Sample { value, .. } => f.write_str(&sample_text(*value)),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Number(n) => f.write_str(&format_float_g(*n, None)),
             Value::Str(s) => f.write_str(s),
@@ -124,6 +153,20 @@ impl fmt::Display for Value {
     }
 }
 
+/// Grafana's printing of a `$values` entry: two significant digits for values below 100, none
+/// after the point above (`0.87`, `1.0`, `97`, `1235`).
+fn sample_text(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return format_float_g(v, None);
+    }
+    let first_digit = v.abs().log10().floor() as i64 + 1;
+    let precision = (2 - first_digit).max(0) as usize;
+    format!("{v:.precision$}")
+}
+
 /// What a rule's templates see.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TemplateData {
@@ -139,28 +182,17 @@ pub struct TemplateData {
 
 impl TemplateData {
     fn root(&self) -> (Value, Value, Value, Value) {
-        let labels = Value::Map(
-            self.labels
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
-                .collect(),
-        );
+        let labels = Value::Labels(self.labels.clone());
         let values = Value::Map(
             self.values
                 .iter()
                 .map(|(ref_id, (labels, value))| {
-                    let labels = Value::Map(
-                        labels
-                            .iter()
-                            .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
-                            .collect(),
-                    );
-                    let number = value.map(Value::Number).unwrap_or(Value::Nil);
-                    let entry = BTreeMap::from([
-                        ("Labels".to_string(), labels),
-                        ("Value".to_string(), number),
-                    ]);
-                    (ref_id.clone(), Value::Map(entry))
+                    // A refId without a number (no data, an error) is NaN, as in Grafana.
+                    let sample = Value::Sample {
+                        labels: labels.clone(),
+                        value: value.unwrap_or(f64::NAN),
+                    };
+                    (ref_id.clone(), sample)
                 })
                 .collect(),
         );
@@ -516,6 +548,15 @@ const FUNCTIONS: &[&str] = &[
     "title",
     "reReplaceAll",
     "match",
+    "filterLabels",
+    "filterLabelsRe",
+    "removeLabels",
+    "removeLabelsRe",
+    "mergeLabelValues",
+    "safeHtml",
+    "stripPort",
+    "stripDomain",
+    "parseDuration",
 ];
 
 /// How deep blocks (`if`, `range`, `with`) and parentheses may nest.
@@ -847,8 +888,15 @@ struct Exec {
 fn field_of(mut value: Value, fields: &[String]) -> Result<Value, String> {
     for f in fields {
         value = match value {
-            Value::Map(mut m) => m.remove(f).unwrap_or(Value::Nil),
+            Value::Map(mut m) => m.remove(f).unwrap_or(Value::Missing),
+            Value::Labels(l) => l.get(f).map_or(Value::Missing, |v| Value::Str(v.clone())),
+            Value::Sample { labels, value } => match f.as_str() {
+                "Labels" => Value::Labels(labels),
+                "Value" => Value::Number(value),
+                _ => return Err(format!("can't evaluate field {f} in type Value")),
+            },
             Value::Nil => Value::Nil,
+            Value::Missing => Value::Missing,
             other => {
                 return Err(format!(
                     "can't evaluate field {f} in type {}",
@@ -922,12 +970,16 @@ impl Exec {
                     let value = self.eval_commands(&pipe.commands, dot)?;
                     let items: Vec<(Value, Value)> = match value {
                         Value::Map(m) => m.into_iter().map(|(k, v)| (Value::Str(k), v)).collect(),
+                        Value::Labels(l) => l
+                            .into_iter()
+                            .map(|(k, v)| (Value::Str(k), Value::Str(v)))
+                            .collect(),
                         Value::List(l) => l
                             .into_iter()
                             .enumerate()
                             .map(|(i, v)| (Value::Number(i as f64), v))
                             .collect(),
-                        Value::Nil => Vec::new(),
+                        Value::Nil | Value::Missing => Vec::new(),
                         other => {
                             return Err(TemplateError(format!("range can't iterate over {other}")))
                         }
@@ -1029,11 +1081,14 @@ fn number_arg(v: &Value) -> Result<f64, String> {
         .ok_or_else(|| format!("can't convert {} ({v}) to a number", v.type_name()))
 }
 
-fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
+/// Orders two values as Go's comparison functions do; `None` when a NaN is involved (every
+/// comparison with NaN is false, except `ne`).
+fn compare(a: &Value, b: &Value) -> Result<Option<std::cmp::Ordering>, String> {
     let numeric = |v: &Value| {
         matches!(
             v,
             Value::Number(_)
+                | Value::Sample { .. }
                 | Value::Eval {
                     number: Some(_),
                     ..
@@ -1042,14 +1097,13 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
     };
     if numeric(a) && numeric(b) {
         let (x, y) = (number_arg(a)?, number_arg(b)?);
-        return x
-            .partial_cmp(&y)
-            .ok_or_else(|| "can't compare NaN".to_string());
+        return Ok(x.partial_cmp(&y));
     }
+    let nothing = |v: &Value| matches!(v, Value::Nil | Value::Missing);
     match (a, b) {
-        (Value::Str(x), Value::Str(y)) => Ok(x.cmp(y)),
-        (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
-        (Value::Nil, Value::Nil) => Ok(std::cmp::Ordering::Equal),
+        (Value::Str(x), Value::Str(y)) => Ok(Some(x.cmp(y))),
+        (Value::Bool(x), Value::Bool(y)) => Ok(Some(x.cmp(y))),
+        (x, y) if nothing(x) && nothing(y) => Ok(Some(std::cmp::Ordering::Equal)),
         _ => Err(format!(
             "incompatible types for comparison: {} and {}",
             a.type_name(),
@@ -1098,6 +1152,7 @@ fn call(name: &str, args: Vec<Value>) -> Result<Value, String> {
             Value::Number(match &args[0] {
                 Value::Str(s) => s.len(),
                 Value::Map(m) => m.len(),
+                Value::Labels(l) => l.len(),
                 Value::List(l) => l.len(),
                 Value::Eval { text, .. } => text.len(),
                 other => return Err(format!("len of {}", other.type_name())),
@@ -1108,12 +1163,17 @@ fn call(name: &str, args: Vec<Value>) -> Result<Value, String> {
             let mut v = it.next().ok_or("index of nothing")?;
             for key in it {
                 v = match (v, key) {
-                    (Value::Map(mut m), k) => m.remove(&k.to_string()).unwrap_or(Value::Nil),
+                    (Value::Map(mut m), k) => m.remove(&k.to_string()).unwrap_or(Value::Missing),
+                    // Go's index of a map[string]string gives "" for a missing key.
+                    (Value::Labels(l), k) => {
+                        Value::Str(l.get(&k.to_string()).cloned().unwrap_or_default())
+                    }
                     (Value::List(l), Value::Number(n)) if n >= 0.0 && (n as usize) < l.len() => {
                         l[n as usize].clone()
                     }
                     (Value::List(_), k) => return Err(format!("index {k} out of range")),
                     (Value::Nil, _) => Value::Nil,
+                    (Value::Missing, _) => Value::Missing,
                     (other, _) => {
                         return Err(format!("can't index item of type {}", other.type_name()))
                     }
@@ -1160,7 +1220,7 @@ fn call(name: &str, args: Vec<Value>) -> Result<Value, String> {
             }
             let mut any = false;
             for other in &args[1..] {
-                if compare(&args[0], other)? == Equal {
+                if compare(&args[0], other)? == Some(Equal) {
                     any = true;
                 }
             }
@@ -1169,12 +1229,13 @@ fn call(name: &str, args: Vec<Value>) -> Result<Value, String> {
         "ne" | "lt" | "le" | "gt" | "ge" => {
             arity(name, &args, 2)?;
             let ord = compare(&args[0], &args[1])?;
-            Value::Bool(match name {
-                "ne" => ord != Equal,
-                "lt" => ord == Less,
-                "le" => ord != Greater,
-                "gt" => ord == Greater,
-                _ => ord != Less,
+            Value::Bool(match (name, ord) {
+                ("ne", ord) => ord != Some(Equal),
+                (_, None) => false,
+                ("lt", Some(o)) => o == Less,
+                ("le", Some(o)) => o != Greater,
+                ("gt", Some(o)) => o == Greater,
+                (_, Some(o)) => o != Less,
             })
         }
         "humanize" => {
@@ -1218,8 +1279,95 @@ fn call(name: &str, args: Vec<Value>) -> Result<Value, String> {
             let re = regex::Regex::new(&args[0].to_string()).map_err(|e| e.to_string())?;
             Value::Bool(re.is_match(&args[1].to_string()))
         }
+        "filterLabels" | "removeLabels" | "filterLabelsRe" | "removeLabelsRe" => {
+            arity(name, &args, 2)?;
+            let Value::Labels(labels) = &args[0] else {
+                return Err(format!("{name} needs labels, not {}", args[0].type_name()));
+            };
+            let pattern = args[1].to_string();
+            let re = if name.ends_with("Re") {
+                Some(regex::Regex::new(&pattern).map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let keep = name.starts_with("filter");
+            Value::Labels(
+                labels
+                    .iter()
+                    .filter(|(k, _)| {
+                        let hit = re.as_ref().map_or(**k == pattern, |re| re.is_match(k));
+                        hit == keep
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        }
+        "mergeLabelValues" => {
+            arity(name, &args, 1)?;
+            let Value::Map(values) = &args[0] else {
+                return Err(format!("{name} needs $values, not {}", args[0].type_name()));
+            };
+            let mut merged: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+            for value in values.values() {
+                if let Value::Sample { labels, .. } = value {
+                    for (k, v) in labels {
+                        merged.entry(k.clone()).or_default().insert(v.clone());
+                    }
+                }
+            }
+            Value::Labels(
+                merged
+                    .into_iter()
+                    .map(|(k, vs)| (k, vs.into_iter().collect::<Vec<_>>().join(", ")))
+                    .collect(),
+            )
+        }
+        "safeHtml" => {
+            arity(name, &args, 1)?;
+            Value::Str(args[0].to_string())
+        }
+        "stripPort" => {
+            arity(name, &args, 1)?;
+            let text = args[0].to_string();
+            Value::Str(split_host_port(&text).map_or(text.clone(), |(host, _)| host.to_string()))
+        }
+        "stripDomain" => {
+            arity(name, &args, 1)?;
+            let text = args[0].to_string();
+            let (host, port) = split_host_port(&text).unwrap_or((&text, ""));
+            if host.parse::<std::net::IpAddr>().is_ok() {
+                Value::Str(text.clone())
+            } else {
+                let short = host.split('.').next().unwrap_or(host);
+                Value::Str(if port.is_empty() {
+                    short.to_string()
+                } else {
+                    format!("{short}:{port}")
+                })
+            }
+        }
+        "parseDuration" => {
+            arity(name, &args, 1)?;
+            let text = args[0].to_string();
+            let d = crate::duration::parse_duration(&text)
+                .ok_or_else(|| format!("{text:?} is not a duration"))?;
+            Value::Number(d.as_secs_f64())
+        }
         other => return Err(format!("function \"{other}\" not defined")),
     })
+}
+
+/// `host:port` or `[v6]:port` split as Go's `net.SplitHostPort`; `None` when there is no port.
+fn split_host_port(text: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return after.strip_prefix(':').map(|port| (host, port));
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    if host.contains(':') {
+        return None;
+    }
+    Some((host, port))
 }
 
 fn title(s: &str) -> String {
@@ -1434,6 +1582,7 @@ fn sprintf(format: &str, args: &[Value]) -> String {
             matches!(
                 arg,
                 Value::Number(_)
+                    | Value::Sample { .. }
                     | Value::Eval {
                         number: Some(_),
                         ..
@@ -1569,8 +1718,15 @@ mod tests {
         assert_eq!(render("{{ $values.B.Value }}"), "0.8734");
         assert_eq!(render("{{ $values.B.Labels.instance }}"), "web-1:9100");
         assert_eq!(render("{{ .Labels.job }}/{{ .Values.C.Value }}"), "node/1");
-        assert_eq!(render("[{{ $labels.missing }}]"), "[]");
-        assert_eq!(render("[{{ $values.Z.Value }}]"), "[]");
+        assert_eq!(render("[{{ $labels.missing }}]"), "[[no value]]");
+        assert_eq!(render("[{{ $values.Z.Value }}]"), "[[no value]]");
+        assert_eq!(render("{{ $labels }}"), "instance=web-1:9100, job=node");
+        assert_eq!(render("{{ $values.B }} {{ $values.C }}"), "0.87 1.0");
+        assert_eq!(render("{{ $values.B.Labels }}"), "instance=web-1:9100");
+        assert_eq!(
+            render("{{ index $labels \"nope\" }}|{{ len $labels }}"),
+            "|2"
+        );
     }
 
     #[test]
@@ -1591,6 +1747,60 @@ mod tests {
         assert_eq!(humanize_duration(0.25), "250ms");
         assert_eq!(humanize_duration(0.0), "0s");
         assert_eq!(render("{{ humanizeDuration \"90\" }}"), "1m 30s");
+    }
+
+    #[test]
+    fn grafana_value_printing() {
+        assert_eq!(sample_text(0.0), "0");
+        assert_eq!(sample_text(0.8734), "0.87");
+        assert_eq!(sample_text(1.0), "1.0");
+        assert_eq!(sample_text(97.3), "97");
+        assert_eq!(sample_text(1234.4), "1234");
+        assert_eq!(sample_text(-0.001234), "-0.0012");
+        assert_eq!(sample_text(f64::NAN), "NaN");
+        // A refId without a number is NaN; comparisons with NaN are false, as in Go.
+        let mut d = data();
+        d.values.insert("N".into(), (Labels::new(), None));
+        let t = Template::parse(
+            "{{ $values.N }} {{ gt $values.N.Value 1.0 }} {{ lt $values.N.Value 1.0 }} {{ eq $values.N.Value $values.N.Value }} {{ ne $values.N.Value 1.0 }}",
+        )
+        .unwrap();
+        assert_eq!(t.render(&d).unwrap(), "NaN false false false true");
+    }
+
+    #[test]
+    fn label_functions() {
+        assert_eq!(render("{{ filterLabels $labels \"job\" }}"), "job=node");
+        assert_eq!(
+            render("{{ removeLabels $labels \"job\" }}"),
+            "instance=web-1:9100"
+        );
+        assert_eq!(
+            render("{{ filterLabelsRe $labels \"^inst\" }}"),
+            "instance=web-1:9100"
+        );
+        assert_eq!(render("{{ removeLabelsRe $labels \"^inst\" }}"), "job=node");
+        assert_eq!(
+            render("{{ mergeLabelValues $values }}"),
+            "instance=web-1:9100"
+        );
+        assert_eq!(render("{{ stripPort $labels.instance }}"), "web-1");
+        assert_eq!(
+            render("{{ stripPort \"[::1]:9090\" }} {{ stripPort \"::1\" }}"),
+            "::1 ::1"
+        );
+        assert_eq!(
+            render("{{ stripDomain \"db.example.com:5432\" }}"),
+            "db:5432"
+        );
+        assert_eq!(render("{{ stripDomain \"10.0.0.1:80\" }}"), "10.0.0.1:80");
+        assert_eq!(render("{{ parseDuration \"1m30s\" }}"), "90");
+        assert_eq!(render("{{ safeHtml \"<b>\" }}"), "<b>");
+        let err = Template::parse("{{ filterLabels $labels.job \"x\" }}")
+            .unwrap()
+            .render(&data())
+            .unwrap_err();
+        assert!(err.to_string().contains("needs labels"), "{err}");
     }
 
     #[test]
