@@ -26,8 +26,8 @@ pub struct InstanceResult {
     pub verdict: Verdict,
     /// The condition's value.
     pub value: Option<f64>,
-    /// For `$values`: each refId's number for this instance (an item whose labels equal, or are
-    /// a subset of, the instance's).
+    /// For `$values`: each refId's number for this instance (the one with the same labels, else
+    /// one whose labels are a subset or superset of the instance's).
     pub values: BTreeMap<String, (Labels, Option<f64>)>,
 }
 
@@ -113,14 +113,14 @@ pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) ->
             Item::Scalar(v) => (Labels::new(), *v),
             Item::Series(_) => {
                 return EvalOutcome::Error(format!(
-                    "condition {} returned time series; only reduced data (numbers) can be alerted on: add a reduce expression",
+                    "invalid format of evaluation results for the alert definition {}: looks like time series data, only reduced data can be alerted on (add a reduce expression)",
                     rule.condition
                 ))
             }
         };
         if instances.iter().any(|i| i.labels == labels) {
             return EvalOutcome::Error(format!(
-                "condition {} returned two items with the same labels {}",
+                "invalid format of evaluation results for the alert definition {}: has duplicate results with labels {}",
                 rule.condition,
                 format_labels(&labels)
             ));
@@ -135,23 +135,29 @@ pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) ->
                 }
             }
         };
+        // As Grafana captures them: per refId, the number with exactly these labels, else one
+        // whose labels are a subset or a superset of these.
         let mut values = BTreeMap::new();
         for (ref_id, data) in &results {
-            for other in data.items() {
-                let (other_labels, other_value) = match other {
-                    Item::Number(n) => (&n.labels, n.value),
-                    Item::Scalar(v) => {
-                        values.insert(ref_id.clone(), (Labels::new(), *v));
-                        break;
-                    }
-                    Item::Series(_) => continue,
-                };
-                if is_subset(other_labels, &labels) {
-                    values.insert(ref_id.clone(), (other_labels.clone(), other_value));
-                    if *other_labels == labels {
-                        break;
-                    }
+            let numbers = data.items().iter().filter_map(|other| match other {
+                Item::Number(n) => Some((n.labels.clone(), n.value)),
+                Item::Scalar(v) => Some((Labels::new(), *v)),
+                Item::Series(_) => None,
+            });
+            let mut matching = None;
+            for (other_labels, other_value) in numbers {
+                if other_labels == labels {
+                    matching = Some((other_labels, other_value));
+                    break;
                 }
+                if matching.is_none()
+                    && (is_subset(&other_labels, &labels) || is_subset(&labels, &other_labels))
+                {
+                    matching = Some((other_labels, other_value));
+                }
+            }
+            if let Some(found) = matching {
+                values.insert(ref_id.clone(), found);
             }
         }
         instances.push(InstanceResult {
@@ -298,6 +304,59 @@ mod tests {
         };
         assert_eq!(list.len(), 1);
         assert!(list[0].labels.is_empty());
+    }
+
+    #[test]
+    fn values_match_equal_then_subset_or_superset_labels() {
+        let direct = rule(json!({"type": "math", "expression": "$A > 0"}));
+        let data = Data::numbers(vec![
+            Number {
+                labels: labels(&[("host", "a")]),
+                value: Some(1.0),
+            },
+            Number {
+                labels: labels(&[("host", "b")]),
+                value: Some(0.0),
+            },
+        ]);
+        let EvalOutcome::Instances(list) = evaluate(&direct, &input(data)) else {
+            panic!()
+        };
+        assert_eq!(
+            list[1].values["A"],
+            (labels(&[("host", "b")]), Some(0.0)),
+            "the exact match"
+        );
+        // B's reduce of a wider series set: superset labels still match the instance.
+        let wide = rule(json!({"type": "math", "expression": "1"}));
+        let data = Data::numbers(vec![Number {
+            labels: labels(&[("host", "a"), ("dc", "x")]),
+            value: Some(3.0),
+        }]);
+        let EvalOutcome::Instances(list) = evaluate(&wide, &input(data)) else {
+            panic!()
+        };
+        assert_eq!(list[0].values["A"].1, Some(3.0));
+    }
+
+    #[test]
+    fn duplicate_instances_are_an_error() {
+        let same = rule(json!({"type": "math", "expression": "$A > 0"}));
+        let data = Data::numbers(vec![
+            Number {
+                labels: labels(&[("host", "a")]),
+                value: Some(1.0),
+            },
+            Number {
+                labels: labels(&[("host", "a")]),
+                value: Some(2.0),
+            },
+        ]);
+        let out = evaluate(&same, &input(data));
+        assert!(
+            matches!(&out, EvalOutcome::Error(m) if m.contains("duplicate results with labels {host=a}")),
+            "{out:?}"
+        );
     }
 
     #[test]
