@@ -233,7 +233,7 @@ async fn concurrent_writers_lose_nothing_and_repeat_nothing() {
                     // A pseudo-random hold of 0-20 ms, different per writer and round.
                     let hold = (w as u64 * 7 + i * 13) % 21;
                     tokio::time::sleep(Duration::from_millis(hold)).await;
-                    if (w + i as usize) % 7 == 0 {
+                    if (w + i as usize).is_multiple_of(7) {
                         finish(&mut conn, "ROLLBACK").await;
                     } else {
                         finish(&mut conn, "COMMIT").await;
