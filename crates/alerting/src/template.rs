@@ -47,6 +47,8 @@ impl std::error::Error for TemplateError {}
 
 /// The largest output one template may produce (a runaway `range` stops here).
 const MAX_OUTPUT: usize = 64 * 1024;
+/// The most nodes and range iterations one expansion may execute.
+const MAX_STEPS: usize = 100_000;
 
 /// A template value.
 #[derive(Debug, Clone, PartialEq)]
@@ -862,6 +864,7 @@ impl Template {
                 ("value".into(), value),
             ],
             out: String::new(),
+            steps: 0,
         };
         state.nodes(&self.nodes, &root)?;
         Ok(state.out)
@@ -883,6 +886,9 @@ pub fn expand(template: &Template, data: &TemplateData) -> String {
 struct Exec {
     vars: Vec<(String, Value)>,
     out: String,
+    /// Nodes and range iterations executed so far (nested ranges could otherwise run for ever
+    /// without writing anything).
+    steps: usize,
 }
 
 fn field_of(mut value: Value, fields: &[String]) -> Result<Value, String> {
@@ -919,8 +925,19 @@ impl Exec {
         Ok(())
     }
 
+    fn step(&mut self) -> Result<(), TemplateError> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(TemplateError(format!(
+                "template ran more than {MAX_STEPS} steps"
+            )));
+        }
+        Ok(())
+    }
+
     fn nodes(&mut self, nodes: &[Node], dot: &Value) -> Result<(), TemplateError> {
         for node in nodes {
+            self.step()?;
             match node {
                 Node::Text(t) => self.write(t)?,
                 Node::Action(p) => {
@@ -988,6 +1005,7 @@ impl Exec {
                         self.nodes(otherwise, dot)?;
                     }
                     for (key, item) in items {
+                        self.step()?;
                         let inner = self.vars.len();
                         match pipe.decl.as_slice() {
                             [v] => self.vars.push((v.clone(), item.clone())),
@@ -1979,6 +1997,21 @@ mod tests {
             Template::parse(&fine).unwrap().render(&data()).unwrap(),
             "x"
         );
+    }
+
+    #[test]
+    fn work_is_bounded() {
+        let mut d = data();
+        d.labels = (0..20)
+            .map(|i| (format!("l{i}"), "v".to_string()))
+            .collect();
+        let nested = format!(
+            "{}{}",
+            "{{ range $labels }}".repeat(6),
+            "{{ end }}".repeat(6)
+        );
+        let err = Template::parse(&nested).unwrap().render(&d).unwrap_err();
+        assert!(err.to_string().contains("more than 100000 steps"), "{err}");
     }
 
     #[test]

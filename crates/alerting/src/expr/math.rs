@@ -646,15 +646,12 @@ fn combine(op: BinaryOp, a: &Item, b: &Item, labels: Labels) -> Item {
     match (a, b) {
         (Item::Scalar(x), Item::Scalar(y)) => Item::Scalar(binary_opt(op, *x, *y)),
         (Item::Series(s), Item::Series(t)) => {
+            let right: std::collections::HashMap<i64, Option<f64>> =
+                t.points.iter().copied().collect();
             let points = s
                 .points
                 .iter()
-                .filter_map(|(time, x)| {
-                    t.points
-                        .iter()
-                        .find(|(u, _)| u == time)
-                        .map(|(_, y)| (*time, binary_opt(op, *x, *y)))
-                })
+                .filter_map(|(time, x)| right.get(time).map(|y| (*time, binary_opt(op, *x, *y))))
                 .collect();
             Item::Series(Series { labels, points })
         }
