@@ -19,7 +19,7 @@
 //! instance whose series disappears is resolved (→ Normal, reason `MissingSeries`) and dropped
 //! after [`MISSING_EVALUATIONS_TO_RESOLVE`] evaluations without it, as Grafana does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -318,7 +318,7 @@ pub fn apply_evaluation(
         out.states.push(new);
     };
 
-    let mut seen: Vec<Fingerprint> = Vec::new();
+    let mut seen: BTreeSet<Fingerprint> = BTreeSet::new();
     match outcome {
         EvalOutcome::Instances(results) => {
             for result in results {
@@ -329,10 +329,9 @@ pub fn apply_evaluation(
                     &result.labels,
                 );
                 let fingerprint = Fingerprint::of(&labels);
-                if seen.contains(&fingerprint) {
+                if !seen.insert(fingerprint) {
                     continue; // two series whose labels the rule's labels made equal
                 }
-                seen.push(fingerprint);
                 let target = match result.verdict {
                     Verdict::Normal => Target::Normal(None),
                     Verdict::Firing => Target::Active(State::Alerting, None),
