@@ -4,11 +4,20 @@
 //! is normal, null is no data. A condition that still holds time series is an error (reduce it
 //! first), as in Grafana.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::compile::{CompiledRule, Step};
 use crate::expr::{Data, Item};
 use crate::labels::{format_labels, is_subset, Labels};
+
+static NO_LABELS: Labels = Labels::new();
+
+/// A refId's numbers: the refId, the numbers by labels, and the numbers in order.
+type Capture<'a> = (
+    &'a String,
+    BTreeMap<&'a Labels, Option<f64>>,
+    Vec<(&'a Labels, Option<f64>)>,
+);
 
 /// What the condition said about one instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +115,24 @@ pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) ->
         Data::NoData => return EvalOutcome::NoData,
         Data::Items(items) => items,
     };
+    // Each refId's numbers, indexed by labels for the exact match (the usual case).
+    let captures: Vec<Capture> = results
+        .iter()
+        .map(|(ref_id, data)| {
+            let list: Vec<(&Labels, Option<f64>)> = data
+                .items()
+                .iter()
+                .filter_map(|other| match other {
+                    Item::Number(n) => Some((&n.labels, n.value)),
+                    Item::Scalar(v) => Some((&NO_LABELS, *v)),
+                    Item::Series(_) => None,
+                })
+                .collect();
+            let index = list.iter().map(|(l, v)| (*l, *v)).collect();
+            (ref_id, index, list)
+        })
+        .collect();
+    let mut seen: BTreeSet<Labels> = BTreeSet::new();
     let mut instances: Vec<InstanceResult> = Vec::with_capacity(items.len());
     for item in items {
         let (labels, value) = match item {
@@ -118,7 +145,7 @@ pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) ->
                 ))
             }
         };
-        if instances.iter().any(|i| i.labels == labels) {
+        if !seen.insert(labels.clone()) {
             return EvalOutcome::Error(format!(
                 "invalid format of evaluation results for the alert definition {}: has duplicate results with labels {}",
                 rule.condition,
@@ -138,26 +165,16 @@ pub fn evaluate(rule: &CompiledRule, queries: &BTreeMap<String, QueryResult>) ->
         // As Grafana captures them: per refId, the number with exactly these labels, else one
         // whose labels are a subset or a superset of these.
         let mut values = BTreeMap::new();
-        for (ref_id, data) in &results {
-            let numbers = data.items().iter().filter_map(|other| match other {
-                Item::Number(n) => Some((n.labels.clone(), n.value)),
-                Item::Scalar(v) => Some((Labels::new(), *v)),
-                Item::Series(_) => None,
-            });
-            let mut matching = None;
-            for (other_labels, other_value) in numbers {
-                if other_labels == labels {
-                    matching = Some((other_labels, other_value));
-                    break;
-                }
-                if matching.is_none()
-                    && (is_subset(&other_labels, &labels) || is_subset(&labels, &other_labels))
-                {
-                    matching = Some((other_labels, other_value));
-                }
-            }
-            if let Some(found) = matching {
-                values.insert(ref_id.clone(), found);
+        for (ref_id, index, list) in &captures {
+            let found = match index.get(&labels) {
+                Some(v) => Some((labels.clone(), *v)),
+                None => list
+                    .iter()
+                    .find(|(other, _)| is_subset(other, &labels) || is_subset(&labels, other))
+                    .map(|(other, v)| ((*other).clone(), *v)),
+            };
+            if let Some(found) = found {
+                values.insert((*ref_id).clone(), found);
             }
         }
         instances.push(InstanceResult {

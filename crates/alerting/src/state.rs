@@ -251,16 +251,20 @@ fn instance_labels_and_annotations(
         value: result.and_then(|r| r.value),
     };
     let mut labels = base.clone();
-    for (name, template) in &rule.labels {
-        labels.insert(name.clone(), expand(template, &data));
+    if !rule.labels.is_empty() {
+        let context = data.context();
+        for (name, template) in &rule.labels {
+            labels.insert(name.clone(), expand(template, &context));
+        }
     }
     labels.insert(ALERTNAME_LABEL.into(), rule.title.clone());
     labels.insert(FOLDER_LABEL.into(), folder_title.to_string());
     data.labels = labels.clone();
+    let context = data.context();
     let annotations = rule
         .annotations
         .iter()
-        .map(|(name, template)| (name.clone(), expand(template, &data)))
+        .map(|(name, template)| (name.clone(), expand(template, &context)))
         .collect();
     (labels, annotations)
 }

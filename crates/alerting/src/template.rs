@@ -182,8 +182,18 @@ pub struct TemplateData {
     pub value: Option<f64>,
 }
 
+/// A [`TemplateData`] made ready for rendering: build it once per instance and render every
+/// template of the instance with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    root: Value,
+    labels: Value,
+    values: Value,
+    value: Value,
+}
+
 impl TemplateData {
-    fn root(&self) -> (Value, Value, Value, Value) {
+    pub fn context(&self) -> Context {
         let labels = Value::Labels(self.labels.clone());
         let values = Value::Map(
             self.values
@@ -207,7 +217,12 @@ impl TemplateData {
             ("Values".to_string(), values.clone()),
             ("Value".to_string(), value.clone()),
         ]));
-        (root, labels, values, value)
+        Context {
+            root,
+            labels,
+            values,
+            value,
+        }
     }
 }
 
@@ -855,26 +870,26 @@ impl Template {
 
     /// Renders the template for one alert instance.
     pub fn render(&self, data: &TemplateData) -> Result<String, TemplateError> {
-        let (root, labels, values, value) = data.root();
+        self.render_in(&data.context())
+    }
+
+    /// Renders the template with a prepared context.
+    pub fn render_in(&self, context: &Context) -> Result<String, TemplateError> {
         let mut state = Exec {
-            vars: vec![
-                (String::new(), root.clone()),
-                ("labels".into(), labels),
-                ("values".into(), values),
-                ("value".into(), value),
-            ],
+            base: context,
+            vars: Vec::new(),
             out: String::new(),
             steps: 0,
         };
-        state.nodes(&self.nodes, &root)?;
+        state.nodes(&self.nodes, &context.root)?;
         Ok(state.out)
     }
 }
 
 /// Expands `text` for an instance; an error gives Prometheus' `<error expanding template: ...>`
 /// text rather than losing the annotation.
-pub fn expand(template: &Template, data: &TemplateData) -> String {
-    match template.render(data) {
+pub fn expand(template: &Template, context: &Context) -> String {
+    match template.render_in(context) {
         Ok(s) => s,
         Err(e) => format!("<error expanding template: {e}>"),
     }
@@ -883,7 +898,9 @@ pub fn expand(template: &Template, data: &TemplateData) -> String {
 // ---------------------------------------------------------------------------------------------
 // Execution
 
-struct Exec {
+struct Exec<'a> {
+    /// `$`, `$labels`, `$values`, `$value` (unless a declaration shadows them).
+    base: &'a Context,
     vars: Vec<(String, Value)>,
     out: String,
     /// Nodes and range iterations executed so far (nested ranges could otherwise run for ever
@@ -891,30 +908,35 @@ struct Exec {
     steps: usize,
 }
 
-fn field_of(mut value: Value, fields: &[String]) -> Result<Value, String> {
-    for f in fields {
-        value = match value {
-            Value::Map(mut m) => m.remove(f).unwrap_or(Value::Missing),
-            Value::Labels(l) => l.get(f).map_or(Value::Missing, |v| Value::Str(v.clone())),
-            Value::Sample { labels, value } => match f.as_str() {
-                "Labels" => Value::Labels(labels),
-                "Value" => Value::Number(value),
-                _ => return Err(format!("can't evaluate field {f} in type Value")),
-            },
-            Value::Nil => Value::Nil,
-            Value::Missing => Value::Missing,
-            other => {
-                return Err(format!(
-                    "can't evaluate field {f} in type {}",
-                    other.type_name()
-                ))
-            }
-        };
+/// `value.f1.f2...`, walking by reference and cloning only what is returned.
+fn field_of(value: &Value, fields: &[String]) -> Result<Value, String> {
+    let Some((f, rest)) = fields.split_first() else {
+        return Ok(value.clone());
+    };
+    match value {
+        Value::Map(m) => match m.get(f) {
+            Some(v) => field_of(v, rest),
+            None => field_of(&Value::Missing, rest),
+        },
+        Value::Labels(l) => {
+            let v = l.get(f).map_or(Value::Missing, |v| Value::Str(v.clone()));
+            field_of(&v, rest)
+        }
+        Value::Sample { labels, value } => match f.as_str() {
+            "Labels" => field_of(&Value::Labels(labels.clone()), rest),
+            "Value" => field_of(&Value::Number(*value), rest),
+            _ => Err(format!("can't evaluate field {f} in type Value")),
+        },
+        Value::Nil => Ok(Value::Nil),
+        Value::Missing => Ok(Value::Missing),
+        other => Err(format!(
+            "can't evaluate field {f} in type {}",
+            other.type_name()
+        )),
     }
-    Ok(value)
 }
 
-impl Exec {
+impl Exec<'_> {
     fn write(&mut self, text: &str) -> Result<(), TemplateError> {
         if self.out.len() + text.len() > MAX_OUTPUT {
             return Err(TemplateError(format!(
@@ -1025,13 +1047,17 @@ impl Exec {
         Ok(())
     }
 
-    fn var(&self, name: &str) -> Result<Value, TemplateError> {
-        self.vars
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| TemplateError(format!("undefined variable: ${name}")))
+    fn var(&self, name: &str) -> Result<&Value, TemplateError> {
+        if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == name) {
+            return Ok(v);
+        }
+        match name {
+            "" => Ok(&self.base.root),
+            "labels" => Ok(&self.base.labels),
+            "values" => Ok(&self.base.values),
+            "value" => Ok(&self.base.value),
+            _ => Err(TemplateError(format!("undefined variable: ${name}"))),
+        }
     }
 
     fn pipeline(&mut self, p: &Pipeline, dot: &Value) -> Result<Value, TemplateError> {
@@ -1041,6 +1067,9 @@ impl Exec {
                 self.vars.push((name.clone(), value.clone()));
             } else if let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| n == name) {
                 slot.1 = value.clone();
+            } else {
+                // Assigning to $labels, $values or $value shadows the built-in one.
+                self.vars.push((name.clone(), value.clone()));
             }
         }
         Ok(value)
@@ -1061,7 +1090,7 @@ impl Exec {
     fn operand(&mut self, op: &Operand, dot: &Value) -> Result<Value, TemplateError> {
         let e = |m: String| TemplateError(m);
         match op {
-            Operand::Field(f) => field_of(dot.clone(), f).map_err(e),
+            Operand::Field(f) => field_of(dot, f).map_err(e),
             Operand::Var(name, f) => field_of(self.var(name)?, f).map_err(e),
             Operand::Literal(v) => Ok(v.clone()),
             Operand::Func(name) => call(name, Vec::new()).map_err(e),
@@ -1977,7 +2006,7 @@ mod tests {
         assert!(run("{{ $labels.job 3 }}").contains("non-function"));
         assert!(run("{{ not 1 2 }}").contains("wrong number of args"));
         let t = Template::parse("{{ humanize $labels.job }}").unwrap();
-        assert!(expand(&t, &data()).starts_with("<error expanding template: "));
+        assert!(expand(&t, &data().context()).starts_with("<error expanding template: "));
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! point. NaN spreads through arithmetic; `||` and `&&` decide on their left side first; null
 //! (a missing point) gives null.
 
+use std::collections::BTreeMap;
+
 use super::data::{Data, Item, Number, Series};
 use crate::labels::{is_subset, Labels};
 
@@ -602,10 +604,14 @@ pub fn evaluate(expr: &MathExpr, vars: &dyn Fn(&str) -> Option<Data>) -> Result<
     })
 }
 
+static NO_LABELS: Labels = Labels::new();
+
+fn labels_of(item: &Item) -> &Labels {
+    item.labels().unwrap_or(&NO_LABELS)
+}
+
 /// The labels two items are joined under, or `None` when they do not join.
-fn join_labels(a: &Item, b: &Item) -> Option<Labels> {
-    let la = a.labels_or_empty();
-    let lb = b.labels_or_empty();
+fn join_labels<'a>(la: &'a Labels, lb: &'a Labels) -> Option<&'a Labels> {
     if la == lb || lb.is_empty() {
         return Some(la);
     }
@@ -615,24 +621,58 @@ fn join_labels(a: &Item, b: &Item) -> Option<Labels> {
     if la.len() == lb.len() {
         return None;
     }
-    if is_subset(&lb, &la) {
+    if is_subset(lb, la) {
         return Some(la);
     }
-    if is_subset(&la, &lb) {
+    if is_subset(la, lb) {
         return Some(lb);
     }
     None
 }
 
+/// Joins every item of the left side with every item of the right side that it joins with (see
+/// the module's description), in the order of a nested loop over both, without comparing every
+/// pair: right items are indexed by their labels, and only those with a different number of labels
+/// need a subset test (none, usually, as both sides come from the same query).
 fn binary_data(op: BinaryOp, a: &Data, b: &Data) -> Data {
     let (Data::Items(left), Data::Items(right)) = (a, b) else {
         return Data::NoData;
     };
+    let mut exact: std::collections::HashMap<&Labels, Vec<usize>> =
+        std::collections::HashMap::new();
+    let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (j, y) in right.iter().enumerate() {
+        let ly = labels_of(y);
+        exact.entry(ly).or_default().push(j);
+        by_len.entry(ly.len()).or_default().push(j);
+    }
     let mut out = Vec::new();
+    let mut matches: Vec<usize> = Vec::new();
     for x in left {
-        for y in right {
-            if let Some(labels) = join_labels(x, y) {
-                out.push(combine(op, x, y, labels));
+        let lx = labels_of(x);
+        matches.clear();
+        if lx.is_empty() {
+            matches.extend(0..right.len());
+        } else {
+            for (len, group) in &by_len {
+                if *len == lx.len() {
+                    matches.extend(exact.get(lx).into_iter().flatten());
+                } else if *len == 0 {
+                    matches.extend(group);
+                } else {
+                    matches.extend(
+                        group
+                            .iter()
+                            .filter(|j| join_labels(lx, labels_of(&right[**j])).is_some()),
+                    );
+                }
+            }
+            matches.sort_unstable();
+        }
+        for &j in &matches {
+            let y = &right[j];
+            if let Some(labels) = join_labels(lx, labels_of(y)) {
+                out.push(combine(op, x, y, labels.clone()));
             }
         }
     }
@@ -880,6 +920,61 @@ mod tests {
         assert_eq!(run("$A + $B", vars.clone()), Data::NoData);
         assert_eq!(run("abs($A)", vars.clone()), Data::NoData);
         assert_eq!(run("-$A", vars), Data::NoData);
+    }
+
+    #[test]
+    fn indexed_join_equals_the_nested_loop() {
+        // Random label sets over few keys and values, so equal, subset, superset, disjoint and
+        // empty sets all occur; the indexed join must give what comparing every pair gives.
+        let mut seed: u64 = 0x5eed;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..300 {
+            let n = next() % 6;
+            let m = next() % 6;
+            let mut side = |n: u64| -> Vec<Item> {
+                (0..n)
+                    .map(|i| {
+                        let mut l = Labels::new();
+                        for key in ["a", "b", "c"] {
+                            if next() % 2 == 0 {
+                                l.insert(key.into(), (next() % 2).to_string());
+                            }
+                        }
+                        if next() % 7 == 0 {
+                            Item::Scalar(Some(i as f64))
+                        } else {
+                            Item::Number(Number {
+                                labels: l,
+                                value: Some(i as f64),
+                            })
+                        }
+                    })
+                    .collect()
+            };
+            let (left, right) = (side(n), side(m));
+            let mut naive = Vec::new();
+            for x in &left {
+                for y in &right {
+                    if let Some(l) = join_labels(labels_of(x), labels_of(y)) {
+                        naive.push(combine(BinaryOp::Add, x, y, l.clone()));
+                    }
+                }
+            }
+            if naive.is_empty() && left.len() == 1 && right.len() == 1 {
+                naive.push(combine(BinaryOp::Add, &left[0], &right[0], Labels::new()));
+            }
+            let fast = binary_data(
+                BinaryOp::Add,
+                &Data::Items(left.clone()),
+                &Data::Items(right.clone()),
+            );
+            assert_eq!(fast, Data::from_items(naive), "{left:?} + {right:?}");
+        }
     }
 
     #[test]
