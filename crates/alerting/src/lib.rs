@@ -1,5 +1,5 @@
-//! Alerting's pure logic (issue 6): no I/O, no clock, no database. The scheduler, persistence and
-//! notifiers build on it.
+//! Alerting (issue 6): pure logic with no I/O, no clock and no database, plus the notifiers
+//! ([`notify`], the only module that does I/O). The scheduler and persistence build on it.
 //!
 //! * [`model`] — alert rules and rule groups in the JSON shape of Grafana's provisioning API,
 //!   kept whole so they round-trip.
@@ -16,14 +16,26 @@
 //!   function of the previous states, an evaluation and the time, emitting transitions.
 //! * [`frames`] — a datasource's data frames (time series, tables, numbers) as expression input.
 //! * [`labels`], [`duration`] — label sets with stable fingerprints; Grafana's duration strings.
+//! * [`route`] — the notification policy tree (Grafana's provisioning shape), its validation and
+//!   routing an alert's labels to (receiver, group key, timing); [`matcher`] its label matchers.
+//! * [`silence`] — silences and whether one mutes an alert at a time.
+//! * [`group`] — aggregation groups and when their notifications are due (group_wait,
+//!   group_interval, repeat_interval), as pure functions over persistable state.
+//! * [`notify`] — the notifiers (webhook, Prometheus Alertmanager, e-mail): the crate's only I/O.
 
 pub mod compile;
 pub mod duration;
 pub mod eval;
 pub mod expr;
 pub mod frames;
+pub mod group;
 pub mod labels;
+pub mod matcher;
 pub mod model;
+pub mod notify;
+pub mod rfc3339;
+pub mod route;
+pub mod silence;
 pub mod state;
 pub mod template;
 

@@ -192,6 +192,19 @@ pub struct Context {
     value: Value,
 }
 
+impl Context {
+    /// A context whose dot is `root`, for notification templates (`.Alerts`, `.CommonLabels`,
+    /// ...); `$labels`, `$values` and `$value` are empty there.
+    pub fn with_root(root: Value) -> Context {
+        Context {
+            root,
+            labels: Value::Labels(Labels::new()),
+            values: Value::Map(BTreeMap::new()),
+            value: Value::Nil,
+        }
+    }
+}
+
 impl TemplateData {
     pub fn context(&self) -> Context {
         let labels = Value::Labels(self.labels.clone());
