@@ -21,6 +21,10 @@ pub enum StoreError {
     /// Another dashboard in the same folder already has the title.
     #[error("name exists")]
     NameExists,
+    /// A write fenced by a lease found the lease no longer held in the caller's term (it expired,
+    /// was released, or another replica took it): the caller must stop the work the lease guards.
+    #[error("lease {0} is no longer held with this fencing token")]
+    LeaseLost(String),
     /// The database cannot be reached (connection refused, pool timed out, closed).
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),

@@ -8,6 +8,7 @@
 // only restate the column list.
 #![allow(clippy::type_complexity)]
 
+mod alerting;
 mod changes;
 mod cluster;
 mod dashboards;
@@ -25,6 +26,13 @@ mod sessions;
 mod sql;
 mod users;
 
+pub use alerting::{
+    AlertInstance, AlertInstanceBatch, AlertInstanceUpdate, AlertRule, AlertRuleGroup,
+    AlertRuleGroupUpdate, AlertStateHistoryQuery, AlertStateTransition, ContactPoint,
+    ContactPointInput, GroupRule, NewAlertRule, NewAlertStateTransition, NewNotification,
+    NotificationEntry, NotificationPolicy, NotificationStatus, Silence, SilenceInput,
+    ALERTING_LEASE, MAX_ALERTING_NAME_LEN,
+};
 pub use changes::{Change, CHANGE_CHANNEL};
 pub use cluster::{Lease, Member};
 pub use dashboards::{
