@@ -21,6 +21,7 @@ use tokio::process::{Child, Command};
 pub use reqwest;
 pub use serde_json::json;
 
+pub mod alertmanager;
 mod api;
 pub mod ha;
 pub mod haproxy;
