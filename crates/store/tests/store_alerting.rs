@@ -1134,3 +1134,78 @@ async fn contact_points_policies_silences_on_sqlite() {
 async fn contact_points_policies_silences_on_postgres() {
     contact_points_policies_silences(true).await;
 }
+
+/// Rules created at once in one group get distinct positions; concurrent replacements of one
+/// group each see the other's result (the second names a version the first raised).
+async fn concurrent_group_writes(postgres: bool) {
+    let (store, scratch) = fresh(postgres).await;
+    store.create_folder(1, Some("f"), "F", "t").await.unwrap();
+    let n = 8;
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .create_alert_rule(1, &rule(&format!("r{i}"), "f", "g", &format!("T{i}")), 10)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let group = store.alert_rule_group(1, "f", "g").await.unwrap();
+    let mut positions: Vec<i64> = group.rules.iter().map(|r| r.group_index).collect();
+    positions.sort();
+    assert_eq!(positions, (0..n as i64).collect::<Vec<_>>());
+
+    // Every replacement names r0 at version 1: exactly one wins, the others are stale.
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .replace_alert_rule_group(
+                        1,
+                        &AlertRuleGroupUpdate {
+                            folder_uid: "f".into(),
+                            name: "g".into(),
+                            interval_seconds: 10 + i as i64,
+                            provenance: String::new(),
+                            rules: vec![group_rule("r0", &format!("W{i}"), Some(1))],
+                        },
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::VersionMismatch) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let group = store.alert_rule_group(1, "f", "g").await.unwrap();
+    assert_eq!(uids(&group.rules), ["r0"]);
+    assert_eq!(group.rules[0].version, 2);
+    store.close().await;
+    scratch.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn concurrent_group_writes_on_sqlite() {
+    concurrent_group_writes(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn concurrent_group_writes_on_postgres() {
+    concurrent_group_writes(true).await;
+}

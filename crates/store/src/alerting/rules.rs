@@ -191,7 +191,9 @@ async fn rule_in_tx(
     Ok(row.map(rule_from))
 }
 
-/// Creates the group when missing (with `interval_seconds`); an existing group keeps its own.
+/// Creates the group when missing (with `interval_seconds`; an existing group keeps its own) and
+/// locks its row for the rest of the transaction, so writers of one group take turns on
+/// PostgreSQL (positions are read after the lock).
 async fn ensure_group(
     tx: &mut Transaction<'static, Any>,
     org_id: i64,
@@ -202,7 +204,8 @@ async fn ensure_group(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO alert_rule_groups (org_id, folder_uid, name, interval_seconds, updated_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, folder_uid, name) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, folder_uid, name) \
+         DO UPDATE SET updated_at = excluded.updated_at",
     )
     .bind(org_id)
     .bind(folder_uid.to_string())
@@ -319,15 +322,6 @@ impl Store {
             let now = now_ms();
             let mut tx = self.begin_write().await?;
             require_folder(&mut tx, org_id, &rule.folder_uid).await?;
-            if rule_in_tx(&mut tx, org_id, uid).await?.is_some() {
-                return Err(StoreError::AlreadyExists);
-            }
-            if title_owner(&mut tx, org_id, &rule.folder_uid, &rule.title)
-                .await?
-                .is_some()
-            {
-                return Err(StoreError::NameExists);
-            }
             ensure_group(
                 &mut tx,
                 org_id,
@@ -337,6 +331,15 @@ impl Store {
                 now,
             )
             .await?;
+            if rule_in_tx(&mut tx, org_id, uid).await?.is_some() {
+                return Err(StoreError::AlreadyExists);
+            }
+            if title_owner(&mut tx, org_id, &rule.folder_uid, &rule.title)
+                .await?
+                .is_some()
+            {
+                return Err(StoreError::NameExists);
+            }
             let stored = AlertRule {
                 org_id,
                 uid: uid.clone(),
@@ -602,6 +605,34 @@ impl Store {
             let now = now_ms();
             let mut tx = self.begin_write().await?;
             require_folder(&mut tx, org_id, &group.folder_uid).await?;
+            // The group's row first: concurrent replacements of one group take turns, and what
+            // follows reads the rules as the previous one left them.
+            if rules.is_empty() {
+                sqlx::query(
+                    "UPDATE alert_rule_groups SET updated_at = updated_at \
+                     WHERE org_id = $1 AND folder_uid = $2 AND name = $3",
+                )
+                .bind(org_id)
+                .bind(group.folder_uid.clone())
+                .bind(group.name.clone())
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO alert_rule_groups (org_id, folder_uid, name, interval_seconds, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (org_id, folder_uid, name) \
+                     DO UPDATE SET interval_seconds = excluded.interval_seconds, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(org_id)
+                .bind(group.folder_uid.clone())
+                .bind(group.name.clone())
+                .bind(group.interval_seconds)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             // The rules named, as stored now (None: new).
             let mut current = Vec::with_capacity(rules.len());
             for (uid, rule) in rules {
@@ -657,19 +688,6 @@ impl Store {
                     rules: Vec::new(),
                 });
             }
-            sqlx::query(
-                "INSERT INTO alert_rule_groups (org_id, folder_uid, name, interval_seconds, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, folder_uid, name) \
-                 DO UPDATE SET interval_seconds = excluded.interval_seconds, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(org_id)
-            .bind(group.folder_uid.clone())
-            .bind(group.name.clone())
-            .bind(group.interval_seconds)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
             // Rewritten rows are deleted first and inserted again, so titles may swap places
             // without tripping the unique index half-way.
             for (uid, _) in rules {
