@@ -82,10 +82,19 @@ pub struct Flush {
     /// The notification log key: `receiver/group key/tick` (the tick in epoch ms).
     pub key: String,
     pub tick: i64,
-    /// The alerts to send (firing and resolved), sorted by their labels.
+    /// The alerts to send (firing and resolved), sorted by their labels. Empty when every
+    /// alert resolved and the group does not send resolutions: record and commit the flush
+    /// (so the receiver's firing alerts are known to be cleared) but send nothing.
     pub alerts: Vec<Alert>,
     firing: Vec<String>,
     resolved: Vec<String>,
+}
+
+impl Flush {
+    /// Whether there is anything to send (see [`Flush::alerts`]).
+    pub fn needs_sending(&self) -> bool {
+        !self.alerts.is_empty()
+    }
 }
 
 fn ms(d: std::time::Duration) -> i64 {
@@ -344,7 +353,9 @@ mod tests {
         // All resolved: sent (so the receiver's firing alerts are cleared), with no alerts
         // listed since resolved ones are not sent.
         g.upsert(alert("B", 0, Some(400 * S)));
+        assert!(!g.plan(630 * S).unwrap().needs_sending());
         assert_eq!(tick(&mut g, 630 * S), Some(vec![]));
+        assert!(g.is_empty());
     }
 
     /// A new lease holder loads the persisted state and plans again: the same flush and the

@@ -341,6 +341,20 @@ impl Notification {
     }
 }
 
+/// How long to wait before attempt `attempt` (1 = the first retry) of a notification that
+/// failed retryably: 1 s doubling up to 5 min, with up to a quarter off taken from the log key
+/// (deterministic, so replicas agree, yet receivers are not hit by every group at once).
+pub fn retry_delay(log_key: &str, attempt: u32) -> Duration {
+    const FIRST_MS: u64 = 1_000;
+    const MAX_MS: u64 = 300_000;
+    let base = FIRST_MS
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(20))
+        .min(MAX_MS);
+    let digest = Sha256::digest(log_key.as_bytes());
+    let spread = u64::from(u16::from_be_bytes([digest[0], digest[1]]));
+    Duration::from_millis(base - base / 4 * spread / u64::from(u16::MAX))
+}
+
 /// The idempotency key of a notification log key.
 pub fn idempotency_key(log_key: &str) -> String {
     let digest = Sha256::digest(log_key.as_bytes());
@@ -476,6 +490,16 @@ mod tests {
             t.render_in(&n.template_context()).unwrap(),
             "FIRING 1/2 ops a:9100=firing b:9100=resolved"
         );
+    }
+
+    #[test]
+    fn retry_delays_grow_and_are_bounded() {
+        let d: Vec<Duration> = (1..=12).map(|a| retry_delay("k", a)).collect();
+        assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+        assert!(d[0] > Duration::from_millis(740) && d[0] <= Duration::from_secs(1));
+        assert!(d[11] <= Duration::from_secs(300) && d[11] >= Duration::from_secs(225));
+        assert_eq!(retry_delay("k", 3), retry_delay("k", 3));
+        assert_eq!(retry_delay("k", u32::MAX), d[11]);
     }
 
     #[test]
