@@ -100,7 +100,11 @@ impl Load {
         self.stop.load(Ordering::SeqCst)
     }
 
-    fn record(&self, phase: Phase, kind: Kind, (outcome, took): (Outcome, Duration)) {
+    /// Counts a request that began in `started_in`. It belongs to the latest phase it lived in
+    /// (phases only move forward): a request begun just before PostgreSQL stops and answered 503
+    /// during the outage counts as the outage's.
+    fn record(&self, started_in: Phase, kind: Kind, (outcome, took): (Outcome, Duration)) {
+        let phase = started_in.max(self.phase());
         let mut tallies = self.tallies.lock().unwrap();
         let tally = tallies.entry((phase, kind)).or_default();
         tally.latencies.push(took);
