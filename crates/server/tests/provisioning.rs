@@ -1,7 +1,8 @@
 //! Provisioning from files: datasources and dashboards appear after start, edits are applied on
 //! the interval, unchanged files add no version, a removed file deletes its dashboard but an
 //! unreadable directory or a broken file deletes nothing, provisioned objects are read-only in the
-//! API; and ten PostgreSQL replicas starting together provision exactly one copy of everything.
+//! API; and ten PostgreSQL replicas starting together provision exactly one copy of everything, and
+//! restarting together with the dashboards folder unreadable delete nothing.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -347,6 +348,39 @@ async fn ten_postgres_replicas_starting_together_provision_one_copy_of_everythin
             errors.is_empty(),
             "replica {i} logged errors:\n{}",
             errors.join("\n")
+        );
+    }
+    drop(replicas);
+
+    // All ten restart while the dashboards folder is unreadable (renamed away, as a volume that
+    // failed to mount): nothing is deleted, however many replicas scan it.
+    let aside = root.join("dash-aside");
+    std::fs::rename(&dash, &aside).unwrap();
+    let replicas: Vec<Pharos> = futures_join_all(
+        (0..10)
+            .map(|_| Pharos::try_start(db.clone(), options.clone()))
+            .collect(),
+    )
+    .await
+    .into_iter()
+    .enumerate()
+    .map(|(i, r)| r.unwrap_or_else(|e| panic!("replica {i} after the restart: {e}")))
+    .collect();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(count("select count(*) from dashboards"), 50);
+    assert_eq!(count("select count(*) from datasources"), 5);
+    assert_eq!(count("select count(*) from provisioned"), 55);
+    assert_eq!(search_titles(&replicas[0]).await.len(), 50);
+    for (i, px) in replicas.iter().enumerate() {
+        let unexpected: Vec<String> = px
+            .error_lines()
+            .into_iter()
+            .filter(|l| !l.contains("dash"))
+            .collect();
+        assert!(
+            unexpected.is_empty(),
+            "replica {i} logged errors other than the unreadable folder:\n{}",
+            unexpected.join("\n")
         );
     }
     drop(replicas);
