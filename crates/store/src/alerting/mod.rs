@@ -12,18 +12,21 @@
 //! before any later acquisition of the lease, so a paused former holder cannot write after a new
 //! holder took over; such a write fails with [`StoreError::LeaseLost`].
 
+mod contact_points;
 mod instances;
 mod notifications;
-mod receivers;
+mod rule_groups;
 mod rules;
+mod silences;
 
+pub use contact_points::{ContactPoint, ContactPointInput, NotificationPolicy};
 pub use instances::{
     AlertInstance, AlertInstanceBatch, AlertInstanceUpdate, AlertStateHistoryQuery,
     AlertStateTransition, NewAlertStateTransition,
 };
 pub use notifications::{NewNotification, NotificationEntry, NotificationStatus};
-pub use receivers::{ContactPoint, ContactPointInput, NotificationPolicy, Silence, SilenceInput};
 pub use rules::{AlertRule, AlertRuleGroup, AlertRuleGroupUpdate, GroupRule, NewAlertRule};
+pub use silences::{Silence, SilenceInput};
 
 use sqlx::{Any, Transaction};
 
