@@ -1,7 +1,8 @@
 //! The Alertmanager notifier against real Alertmanagers (Debian `prometheus-alertmanager`, run
 //! by the testkit): the alerts arrive with their labels, annotations, times and generator URL,
 //! reach every configured Alertmanager, a resolution ends them, and a dead Alertmanager among
-//! live ones does not fail the notification while a dead one alone does (retryably).
+//! live ones does not fail the notification while a dead one alone does (retryably). Basic auth
+//! is checked against an Alertmanager that requires it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -161,4 +162,38 @@ async fn one_live_alertmanager_is_enough_and_none_is_a_retryable_error() {
         .unwrap_err();
     assert!(!err.retryable, "{err}");
     assert!(err.message.contains("400"), "{err}");
+}
+
+/// bcrypt (cost 4) of "s3cret", for Alertmanager's web config.
+const S3CRET_BCRYPT: &str = "$2b$04$Kn5bhJohWt/DGZ6C7FWeK.ewP1Qih9ql0t8PlhFgBi6aA6j5XdmU6";
+
+#[tokio::test]
+async fn basic_auth_is_sent_and_a_wrong_password_is_permanent() {
+    let am = Alertmanager::start_with_basic_auth(Some(("pharos", "s3cret", S3CRET_BCRYPT))).await;
+    let with = |password: &str| {
+        AlertmanagerNotifier::new(AlertmanagerSettings {
+            url: am.url.clone(),
+            basic_auth_user: Some("pharos".into()),
+            basic_auth_password: Some(password.into()),
+        })
+        .unwrap()
+    };
+    let start = now_ms() - 1000;
+    with("s3cret")
+        .notify(&notification(vec![alert("e:9100", start, None)]), TIMEOUT)
+        .await
+        .unwrap();
+    assert!(active(&am).await.contains_key("e:9100"), "{}", am.log());
+    let err = with("wrong")
+        .notify(&notification(vec![alert("f:9100", start, None)]), TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(!err.retryable, "{err}");
+    assert!(err.message.contains("401"), "{err}");
+    let err = notifier(&[&am.url])
+        .notify(&notification(vec![alert("f:9100", start, None)]), TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("401"), "{err}");
+    assert!(!active(&am).await.contains_key("f:9100"));
 }
