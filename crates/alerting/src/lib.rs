@@ -44,6 +44,10 @@ pub const BASE_INTERVAL_SECONDS: i64 = 10;
 
 pub use compile::{compile_rule, validate_group, CompiledRule, RuleError};
 pub use eval::{evaluate, evaluate_all, EvalOutcome, InstanceResult};
+pub use group::{Alert, Flush, GroupState};
 pub use labels::{Fingerprint, Labels};
 pub use model::{AlertQuery, AlertRule, ExecErrState, NoDataState, RuleGroup};
+pub use notify::{Notification, Notifier, NotifyError};
+pub use route::{Destination, Route, RouteError, RoutingTree, Timing};
+pub use silence::{is_silenced, ActiveSilence, Silence};
 pub use state::{apply_evaluation, InstanceState, State, StepOutcome, Transition};

@@ -512,6 +512,33 @@ mod tests {
         assert_eq!(d[0].group_key, "{}:{}");
     }
 
+    /// Grafana's documentation: a nested policy without matchers matches every alert, so later
+    /// siblings see nothing unless it continues; the default policy handles what no nested
+    /// policy matched.
+    #[test]
+    fn a_policy_without_matchers_catches_everything() {
+        let route = |cont: bool| {
+            tree(
+                json!({"receiver": "default", "routes": [
+                    {"receiver": "catch-all", "continue": cont},
+                    {"receiver": "ops", "object_matchers": [["team", "=", "ops"]]}]}),
+                &["default", "catch-all", "ops"],
+            )
+        };
+        let ops = labels(&[("team", "ops")]);
+        let names = |t: &RoutingTree| -> Vec<String> {
+            t.route(&ops).into_iter().map(|d| d.receiver).collect()
+        };
+        assert_eq!(names(&route(false)), ["catch-all"]);
+        assert_eq!(names(&route(true)), ["catch-all", "ops"]);
+        let t = tree(
+            json!({"receiver": "default", "routes": [
+                {"receiver": "ops", "object_matchers": [["team", "=", "ops"]]}]}),
+            &["default", "ops"],
+        );
+        assert_eq!(t.route(&labels(&[("team", "dev")]))[0].receiver, "default");
+    }
+
     #[test]
     fn group_by_all_labels() {
         let t = tree(
