@@ -128,9 +128,13 @@ export interface ClusterMember {
 
 export interface ClusterLease {
   name: string;
+  /** Empty when the lease was released. */
   holder: string;
+  /** False when released, or expired and not yet taken again. */
+  held?: boolean;
   fencingToken: number;
-  expiresAt: string;
+  /** Null when released. */
+  expiresAt: string | null;
 }
 
 export interface ClusterStatus {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { getCluster, getHealth, type Health } from '../../api/admin';
-import { fromCluster, fromHealth, relativeTime, type ClusterView } from './cluster';
+import { fromCluster, fromHealth, leaseState, relativeTime, type ClusterView } from './cluster';
 import { useListing } from './useListing';
 import './admin.css';
 
@@ -101,14 +101,17 @@ export function ClusterPage() {
                 </tr>
               </thead>
               <tbody>
-                {view.leases.map((l) => (
-                  <tr key={l.name} data-testid="cluster-lease" data-name={l.name}>
-                    <td>{l.name}</td>
-                    <td>{l.holder}</td>
-                    <td>{l.fencingToken}</td>
-                    <td>{relativeTime(l.expiresAt, now)}</td>
-                  </tr>
-                ))}
+                {view.leases.map((l) => {
+                  const state = leaseState(l, now);
+                  return (
+                    <tr key={l.name} data-testid="cluster-lease" data-name={l.name}>
+                      <td>{l.name}</td>
+                      <td>{state.holder}</td>
+                      <td>{l.fencingToken}</td>
+                      <td>{state.expires}</td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromCluster, fromHealth, relativeTime } from './cluster';
+import { fromCluster, fromHealth, leaseState, relativeTime } from './cluster';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
 
@@ -48,5 +48,27 @@ describe('fromHealth', () => {
       leases: [],
     });
     expect(fromHealth({ database: 'failing' }, 'h').members[0]).toMatchObject({ healthy: false, detail: 'database failing', version: 'unknown' });
+  });
+});
+
+describe('leaseState', () => {
+  const now = Date.parse('2026-01-01T12:00:00Z');
+  it('shows a held lease with its expiry', () => {
+    expect(leaseState({ name: 'maintenance', holder: 'b', held: true, fencingToken: 3, expiresAt: '2026-01-01T12:00:10Z' }, now)).toEqual({
+      holder: 'b',
+      expires: 'in 10 s',
+    });
+  });
+  it('says released instead of an empty holder', () => {
+    expect(leaseState({ name: 'provisioning', holder: '', held: false, fencingToken: 7, expiresAt: null }, now)).toEqual({
+      holder: '— (released)',
+      expires: '—',
+    });
+  });
+  it('marks a lease that ran out', () => {
+    expect(leaseState({ name: 'maintenance', holder: 'a', held: false, fencingToken: 2, expiresAt: '2026-01-01T11:59:50Z' }, now)).toEqual({
+      holder: 'a (expired)',
+      expires: '10 s ago',
+    });
   });
 });

@@ -21,6 +21,15 @@ export interface ClusterView {
   leases: ClusterLease[];
 }
 
+/** A lease's holder and expiry as the table shows them: "released" and "expired" instead of an
+ *  empty holder or a time in the past. */
+export function leaseState(lease: ClusterLease, now: number): { holder: string; expires: string } {
+  if (!lease.holder) return { holder: '— (released)', expires: '—' };
+  const expired = lease.held === false || (lease.expiresAt ? Date.parse(lease.expiresAt) <= now : false);
+  if (expired) return { holder: `${lease.holder} (expired)`, expires: relativeTime(lease.expiresAt ?? undefined, now) };
+  return { holder: lease.holder, expires: relativeTime(lease.expiresAt ?? undefined, now) };
+}
+
 /** "5 s ago", "3 min ago", "2 h ago", "in 20 s" (a lease's expiry), "unknown" when unparsable. */
 export function relativeTime(iso: string | undefined, now: number): string {
   const at = iso ? Date.parse(iso) : NaN;
