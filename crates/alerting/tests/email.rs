@@ -296,3 +296,34 @@ async fn smtp_errors_are_classified_and_a_silent_server_times_out() {
     assert!(err.retryable, "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// STARTTLS when offered: the sink offers none, so opportunistic TLS sends in plain text and
+/// required STARTTLS refuses to send (permanently: a configuration mismatch).
+#[tokio::test]
+async fn opportunistic_tls_falls_back_and_required_starttls_refuses() {
+    let (port, sink) = Sink::start(false).await;
+    let notifier = |tls: SmtpTls| {
+        let mut config = smtp(port);
+        config.tls = tls;
+        EmailNotifier::new(
+            EmailSettings {
+                addresses: "a@example.com".into(),
+                ..Default::default()
+            },
+            config,
+        )
+        .unwrap()
+    };
+    notifier(SmtpTls::Opportunistic)
+        .notify(&notification(), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(sink.mails().len(), 1);
+    let err = notifier(SmtpTls::StartTls)
+        .notify(&notification(), TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(!err.retryable, "{err}");
+    assert!(err.message.to_ascii_uppercase().contains("STARTTLS"), "{err}");
+    assert_eq!(sink.mails().len(), 1);
+}

@@ -6,8 +6,8 @@
 //! default title and a plain-text list of the alerts are used. Every message carries the
 //! idempotency key as `X-Pharos-Idempotency-Key` and in a stable `Message-ID`.
 //!
-//! SMTP replies 4xx and connection trouble are retryable; 5xx replies and bad addresses are
-//! permanent.
+//! SMTP replies 4xx, connection and TLS trouble are retryable; 5xx replies, bad addresses and a
+//! server without the STARTTLS the configuration requires are permanent.
 
 use std::time::Duration;
 
@@ -186,7 +186,9 @@ impl EmailNotifier {
 }
 
 fn smtp_error(e: lettre::transport::smtp::Error) -> NotifyError {
-    if e.is_permanent() {
+    // 5xx replies, and client errors such as a server without the STARTTLS the settings require:
+    // sending again will not help.
+    if e.is_permanent() || e.is_client() {
         NotifyError::permanent(format!("SMTP: {e}"))
     } else {
         NotifyError::retryable(format!("SMTP: {e}"))
