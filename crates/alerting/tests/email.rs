@@ -324,6 +324,9 @@ async fn opportunistic_tls_falls_back_and_required_starttls_refuses() {
         .await
         .unwrap_err();
     assert!(!err.retryable, "{err}");
-    assert!(err.message.to_ascii_uppercase().contains("STARTTLS"), "{err}");
+    assert!(
+        err.message.to_ascii_uppercase().contains("STARTTLS"),
+        "{err}"
+    );
     assert_eq!(sink.mails().len(), 1);
 }
