@@ -30,8 +30,8 @@ pub use alerting::{
     AlertInstance, AlertInstanceBatch, AlertInstanceUpdate, AlertRule, AlertRuleGroup,
     AlertRuleGroupUpdate, AlertStateHistoryQuery, AlertStateTransition, ContactPoint,
     ContactPointInput, GroupRule, NewAlertRule, NewAlertStateTransition, NewNotification,
-    NotificationEntry, NotificationPolicy, NotificationStatus, Silence, SilenceInput,
-    ALERTING_LEASE, MAX_ALERTING_NAME_LEN,
+    NotificationEntry, NotificationGroup, NotificationGroupBatch, NotificationPolicy,
+    NotificationStatus, Silence, SilenceInput, ALERTING_LEASE, MAX_ALERTING_NAME_LEN,
 };
 pub use changes::{Change, CHANGE_CHANNEL};
 pub use cluster::{Lease, Member};

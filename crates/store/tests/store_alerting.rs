@@ -594,6 +594,19 @@ async fn fencing(postgres: bool) {
         store.claim_due_notifications(&old, 10, 1_000).await,
         Err(StoreError::LeaseLost(_))
     ));
+    let groups = NotificationGroupBatch {
+        upserts: vec![(
+            "hook".into(),
+            "{}/{alertname=\"X\"}".into(),
+            r#"{"t":1}"#.into(),
+        )],
+        removed: vec![],
+    };
+    assert!(matches!(
+        store.save_notification_groups(&old, 1, &groups).await,
+        Err(StoreError::LeaseLost(_))
+    ));
+    assert!(store.notification_groups(None).await.unwrap().is_empty());
     // Nothing of the stale writes landed.
     assert_eq!(
         store.alert_instances(1, "r1").await.unwrap()[0].state,
@@ -795,6 +808,69 @@ async fn notification_log(postgres: bool) {
         1
     );
     assert_eq!(store.notifications(1, None, 10).await.unwrap().len(), 3);
+
+    // Aggregation-group states: upsert, overwrite, remove, per org.
+    let key = r#"{}/{alertname="X"}"#;
+    store
+        .save_notification_groups(
+            &lease,
+            1,
+            &NotificationGroupBatch {
+                upserts: vec![
+                    ("hook".into(), key.into(), r#"{"v":1}"#.into()),
+                    ("mail".into(), key.into(), r#"{"v":1}"#.into()),
+                ],
+                removed: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .save_notification_groups(
+            &lease,
+            org2,
+            &NotificationGroupBatch {
+                upserts: vec![("hook".into(), key.into(), r#"{"v":9}"#.into())],
+                removed: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .save_notification_groups(
+            &lease,
+            1,
+            &NotificationGroupBatch {
+                upserts: vec![("hook".into(), key.into(), r#"{"v":2}"#.into())],
+                removed: vec![("mail".into(), key.into())],
+            },
+        )
+        .await
+        .unwrap();
+    let groups = store.notification_groups(Some(1)).await.unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        (
+            groups[0].receiver.as_str(),
+            groups[0].group_key.as_str(),
+            groups[0].state.as_str()
+        ),
+        ("hook", key, r#"{"v":2}"#)
+    );
+    assert_eq!(store.notification_groups(None).await.unwrap().len(), 2);
+    assert!(matches!(
+        store
+            .save_notification_groups(
+                &lease,
+                1,
+                &NotificationGroupBatch {
+                    upserts: vec![("hook".into(), key.into(), "nope".into())],
+                    removed: vec![],
+                },
+            )
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
 
     // Pruning removes finished entries only.
     let now = store.db_now_ms().await.unwrap();

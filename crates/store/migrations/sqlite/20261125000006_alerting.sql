@@ -84,6 +84,17 @@ CREATE TABLE notification_log (
 CREATE INDEX notification_log_due ON notification_log (status, next_attempt_at);
 CREATE INDEX notification_log_created ON notification_log (created_at);
 
+-- The persisted state of each aggregation group (the alerts one policy sends to one receiver
+-- with the same group labels, and its timers), so a new lease holder plans the same flushes.
+CREATE TABLE notification_groups (
+    org_id     BIGINT NOT NULL,
+    receiver   TEXT NOT NULL,
+    group_key  TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, receiver, group_key)
+);
+
 -- One integration of a contact point (Grafana groups integrations by `name`). `secure_settings`
 -- holds a JSON object of encrypted values only, as datasources' secure_json_data does.
 CREATE TABLE contact_points (

@@ -24,7 +24,10 @@ pub use instances::{
     AlertInstance, AlertInstanceBatch, AlertInstanceUpdate, AlertStateHistoryQuery,
     AlertStateTransition, NewAlertStateTransition,
 };
-pub use notifications::{NewNotification, NotificationEntry, NotificationStatus};
+pub use notifications::{
+    NewNotification, NotificationEntry, NotificationGroup, NotificationGroupBatch,
+    NotificationStatus,
+};
 pub use rules::{AlertRule, AlertRuleGroup, AlertRuleGroupUpdate, GroupRule, NewAlertRule};
 pub use silences::{Silence, SilenceInput};
 

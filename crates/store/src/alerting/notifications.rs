@@ -1,12 +1,13 @@
 //! The notification log: every notification is recorded under a unique key before it is sent, so
 //! of any number of replicas (or one replica retrying) exactly one records it; then it is
 //! claimed, delivered, or retried with backoff. Recording and claiming are fenced by the alerting
-//! lease. Times here are the database's clock, so replicas agree on what is due.
+//! lease. Times here are the database's clock, so replicas agree on what is due. Beside it, the
+//! aggregation groups' persisted states (their timers), so a new holder plans the same flushes.
 
-use super::check_name;
+use super::{check_json, check_name};
 use crate::retry::retry_transaction;
 use crate::sql::SqlBuilder;
-use crate::{Lease, Store, StoreError, StoreResult};
+use crate::{now_ms, Lease, Store, StoreError, StoreResult};
 
 /// Where a notification is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,26 @@ pub struct NotificationEntry {
     pub last_error: String,
     pub created_at: i64,
     pub delivered_at: Option<i64>,
+}
+
+/// The persisted state of one aggregation group (the alerting crate's `GroupState` as JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationGroup {
+    pub org_id: i64,
+    pub receiver: String,
+    /// The group's labels as the router keys them.
+    pub group_key: String,
+    pub state: String,
+    pub updated_at: i64,
+}
+
+/// Aggregation-group states to write and groups to forget, for one org, in one transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationGroupBatch {
+    /// (receiver, group key, state JSON)
+    pub upserts: Vec<(String, String, String)>,
+    /// (receiver, group key)
+    pub removed: Vec<(String, String)>,
 }
 
 const COLUMNS: &str = "id, org_id, notify_key, receiver, payload, fencing_token, status, \
@@ -300,6 +321,88 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         entries(rows)
+    }
+
+    /// Writes and deletes aggregation-group states of the org in one transaction fenced by the
+    /// alerting `lease` (`LeaseLost` when its term is over).
+    pub async fn save_notification_groups(
+        &self,
+        lease: &Lease,
+        org_id: i64,
+        batch: &NotificationGroupBatch,
+    ) -> StoreResult<()> {
+        for (receiver, group_key, state) in &batch.upserts {
+            check_name("receiver", receiver)?;
+            if group_key.len() > 10_000 {
+                return Err(StoreError::Invalid("group key is too long".into()));
+            }
+            check_json("group state", state, "object")?;
+        }
+        retry_transaction("save notification groups", move || async move {
+            let now = now_ms();
+            let mut tx = self.begin_write().await?;
+            self.fence_alerting(&mut tx, lease).await?;
+            for (receiver, group_key, state) in &batch.upserts {
+                sqlx::query(
+                    "INSERT INTO notification_groups (org_id, receiver, group_key, state, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (org_id, receiver, group_key) DO UPDATE SET \
+                     state = excluded.state, updated_at = excluded.updated_at",
+                )
+                .bind(org_id)
+                .bind(receiver.clone())
+                .bind(group_key.clone())
+                .bind(state.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (receiver, group_key) in &batch.removed {
+                sqlx::query(
+                    "DELETE FROM notification_groups WHERE org_id = $1 AND receiver = $2 \
+                     AND group_key = $3",
+                )
+                .bind(org_id)
+                .bind(receiver.clone())
+                .bind(group_key.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Aggregation-group states of one org or (`None`: what a new lease holder loads) of all,
+    /// by org, receiver and group key.
+    pub async fn notification_groups(
+        &self,
+        org_id: Option<i64>,
+    ) -> StoreResult<Vec<NotificationGroup>> {
+        let mut sql = SqlBuilder::new(
+            "SELECT org_id, receiver, group_key, state, updated_at FROM notification_groups",
+        );
+        if let Some(org_id) = org_id {
+            sql.push(" WHERE org_id = ").bind(org_id);
+        }
+        sql.push(" ORDER BY org_id, receiver, group_key");
+        let (text, args) = sql.build();
+        let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as_with(&text, args)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(org_id, receiver, group_key, state, updated_at)| NotificationGroup {
+                    org_id,
+                    receiver,
+                    group_key,
+                    state,
+                    updated_at,
+                },
+            )
+            .collect())
     }
 
     /// Deletes delivered and given-up entries recorded before `before_ms` (database clock; the
