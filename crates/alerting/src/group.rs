@@ -9,7 +9,8 @@
 //!   it did not report as firing, or (with `send_resolved`) an alert that resolved;
 //! * an unchanged firing group is notified again once `repeat_interval` has passed since its
 //!   last notification;
-//! * a group whose alerts all resolved is notified once more (the resolution) and then dropped.
+//! * a group whose alerts all resolved is notified once more (the resolution) and then dropped;
+//! * silenced alerts ([`GroupState::plan_muted`]) are left out as if absent.
 //!
 //! Nothing here reads a clock or sends anything: [`GroupState::plan`] says whether a flush is due
 //! at `now` and what it carries, and [`GroupState::commit`] records that it was recorded in the
@@ -88,6 +89,7 @@ pub struct Flush {
     pub alerts: Vec<Alert>,
     firing: Vec<String>,
     resolved: Vec<String>,
+    drop_resolved: Vec<String>,
 }
 
 impl Flush {
@@ -140,16 +142,34 @@ impl GroupState {
     /// `key`, send it, and call [`GroupState::commit`]. `None` with `now >= next_tick` still
     /// needs a [`GroupState::commit_quiet`] so the timer moves on.
     pub fn plan(&self, now: i64) -> Option<Flush> {
+        self.plan_muted(now, &|_| false)
+    }
+
+    /// [`GroupState::plan`] leaving out the alerts `muted` says are silenced (or in a mute
+    /// time interval), as Alertmanager's mute stage does: they are neither sent nor counted as
+    /// changes, and one that is no longer muted later counts as new.
+    pub fn plan_muted(&self, now: i64, muted: &dyn Fn(&Alert) -> bool) -> Option<Flush> {
         if now < self.next_tick {
             return None;
         }
-        let firing: Vec<String> = self
-            .alerts
+        let visible: BTreeMap<&String, &Alert> =
+            self.alerts.iter().filter(|(_, a)| !muted(a)).collect();
+        if visible.is_empty() {
+            // Everything muted: Alertmanager's pipeline stops before notifying or logging.
+            return None;
+        }
+        let firing: Vec<String> = visible
             .iter()
             .filter(|(_, a)| !a.is_resolved())
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| (*k).clone())
             .collect();
-        let resolved: Vec<String> = self
+        let resolved: Vec<String> = visible
+            .iter()
+            .filter(|(_, a)| a.is_resolved())
+            .map(|(k, _)| (*k).clone())
+            .collect();
+        // Resolved alerts are dropped after the flush whether muted or not.
+        let drop_resolved: Vec<String> = self
             .alerts
             .iter()
             .filter(|(_, a)| a.is_resolved())
@@ -178,11 +198,10 @@ impl GroupState {
         if !due {
             return None;
         }
-        let mut alerts: Vec<Alert> = self
-            .alerts
+        let mut alerts: Vec<Alert> = visible
             .values()
             .filter(|a| self.send_resolved || !a.is_resolved())
-            .cloned()
+            .map(|a| (*a).clone())
             .collect();
         alerts.sort_by(|a, b| a.labels.cmp(&b.labels));
         Some(Flush {
@@ -191,6 +210,7 @@ impl GroupState {
             alerts,
             firing,
             resolved,
+            drop_resolved,
         })
     }
 
@@ -200,7 +220,7 @@ impl GroupState {
         self.last_notified_at = Some(now);
         self.last_firing = flush.firing.clone();
         self.last_resolved = flush.resolved.clone();
-        for fp in &flush.resolved {
+        for fp in &flush.drop_resolved {
             // Only if it did not fire again since the plan.
             if self.alerts.get(fp).is_some_and(Alert::is_resolved) {
                 self.alerts.remove(fp);
@@ -356,6 +376,37 @@ mod tests {
         assert!(!g.plan(630 * S).unwrap().needs_sending());
         assert_eq!(tick(&mut g, 630 * S), Some(vec![]));
         assert!(g.is_empty());
+    }
+
+    #[test]
+    fn muted_alerts_are_left_out_and_count_as_new_when_unmuted() {
+        let mut g = group(0);
+        g.upsert(alert("A", 0, None));
+        g.upsert(alert("B", 0, None));
+        let a_muted = |a: &Alert| a.labels["alertname"] == "A";
+        let f = g.plan_muted(30 * S, &a_muted).unwrap();
+        assert_eq!(f.alerts.len(), 1);
+        assert_eq!(f.alerts[0].labels["alertname"], "B");
+        g.commit(&f, 30 * S);
+        // Everything muted and nothing new: no notification.
+        assert_eq!(g.plan_muted(330 * S, &|_| true), None);
+        g.commit_quiet(330 * S);
+        // The silence ends: A is news at the next tick.
+        let f = g.plan_muted(630 * S, &|_| false).unwrap();
+        assert_eq!(f.alerts.len(), 2);
+        g.commit(&f, 630 * S);
+        // A resolves while muted: not sent, but dropped from the group after the next flush.
+        g.upsert(alert("A", 0, Some(700 * S)));
+        g.upsert(alert("C", 700 * S, None));
+        let f = g.plan_muted(930 * S, &a_muted).unwrap();
+        let names: Vec<&str> = f
+            .alerts
+            .iter()
+            .map(|a| a.labels["alertname"].as_str())
+            .collect();
+        assert_eq!(names, ["B", "C"]);
+        g.commit(&f, 930 * S);
+        assert_eq!(g.alerts.len(), 2);
     }
 
     /// A new lease holder loads the persisted state and plans again: the same flush and the
