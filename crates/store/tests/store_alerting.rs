@@ -1238,6 +1238,42 @@ async fn concurrent_group_writes(postgres: bool) {
     positions.sort();
     assert_eq!(positions, (0..n as i64).collect::<Vec<_>>());
 
+    // One title created at once in different groups of the folder: one wins, the others are
+    // told the name exists.
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store
+                    .create_alert_rule(
+                        1,
+                        &rule(&format!("t{i}"), "f", &format!("g{i}"), "Same"),
+                        10,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::NameExists) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let winner = store
+        .alert_rules(1, Some("f"), None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.title == "Same")
+        .unwrap();
+    store.delete_alert_rule(1, &winner.uid).await.unwrap();
+
     // Every replacement names r0 at version 1: exactly one wins, the others are stale.
     let barrier = Arc::new(tokio::sync::Barrier::new(n));
     let tasks: Vec<_> = (0..n)

@@ -147,16 +147,20 @@ pub(super) fn group_key(folder_uid: &str, name: &str) -> String {
     format!("{folder_uid}/{name}")
 }
 
+/// Checks that the folder exists and locks its row for the rest of the transaction: rule writes
+/// in one folder take turns on PostgreSQL, so the title check cannot be raced (SQLite runs one
+/// writer at a time anyway).
 pub(super) async fn require_folder(
     tx: &mut Transaction<'static, Any>,
     org_id: i64,
     folder_uid: &str,
 ) -> StoreResult<()> {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM folders WHERE org_id = $1 AND uid = $2")
+    let n = sqlx::query("UPDATE folders SET version = version WHERE org_id = $1 AND uid = $2")
         .bind(org_id)
         .bind(folder_uid.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     if n == 0 {
         return Err(StoreError::Invalid(format!(
             "folder {folder_uid} does not exist"
@@ -240,13 +244,25 @@ async fn next_index(
     Ok(max.map_or(0, |m| m + 1))
 }
 
-/// Deletes the group when it has no rules left (recording the change).
+/// Deletes the group when it has no rules left (recording the change). The group's row is locked
+/// first and the emptiness read by a later statement, so on PostgreSQL a rule another
+/// transaction just added to the group is seen (and the group kept) instead of being deleted
+/// with it by the cascade.
 pub(super) async fn drop_group_if_empty(
     tx: &mut Transaction<'static, Any>,
     org_id: i64,
     folder_uid: &str,
     name: &str,
 ) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE alert_rule_groups SET updated_at = updated_at \
+         WHERE org_id = $1 AND folder_uid = $2 AND name = $3",
+    )
+    .bind(org_id)
+    .bind(folder_uid.to_string())
+    .bind(name.to_string())
+    .execute(&mut **tx)
+    .await?;
     let deleted = sqlx::query(
         "DELETE FROM alert_rule_groups WHERE org_id = $1 AND folder_uid = $2 AND name = $3 \
          AND NOT EXISTS (SELECT 1 FROM alert_rules r WHERE r.org_id = $1 \
@@ -386,6 +402,7 @@ impl Store {
         retry_transaction("update alert rule", move || async move {
             let now = now_ms();
             let mut tx = self.begin_write().await?;
+            require_folder(&mut tx, org_id, &rule.folder_uid).await?;
             let current = rule_in_tx(&mut tx, org_id, &rule.uid)
                 .await?
                 .ok_or(StoreError::NotFound)?;
@@ -394,9 +411,6 @@ impl Store {
             }
             let moved =
                 current.folder_uid != rule.folder_uid || current.rule_group != rule.rule_group;
-            if current.folder_uid != rule.folder_uid {
-                require_folder(&mut tx, org_id, &rule.folder_uid).await?;
-            }
             if title_owner(&mut tx, org_id, &rule.folder_uid, &rule.title)
                 .await?
                 .is_some_and(|owner| owner != rule.uid)
