@@ -557,8 +557,15 @@ impl Store {
         }
         groups_sql.push(" ORDER BY org_id, folder_uid, name");
         rules_sql.push(" ORDER BY org_id, folder_uid, rule_group, group_index, uid");
-        // Both reads in one transaction, so every rule's group is in the list.
+        // Both reads see one snapshot, so every rule's group is in the list: one transaction,
+        // which PostgreSQL must run as REPEATABLE READ (READ COMMITTED gives each statement its
+        // own snapshot); SQLite's read transaction is a snapshot already.
         let mut tx = self.pool().begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await?;
+        }
         let (text, args) = groups_sql.build();
         let groups: Vec<(i64, String, String, i64, i64)> =
             sqlx::query_as_with(&text, args).fetch_all(&mut *tx).await?;
