@@ -82,9 +82,12 @@ impl Store {
         version: &str,
     ) -> StoreResult<()> {
         not_empty("member id", id)?;
+        // The clock is read once, so a new member's start and first heartbeat are the same
+        // instant (clock_timestamp() moves within a statement). `WHERE true` keeps SQLite from
+        // reading ON CONFLICT as part of the SELECT.
         let sql = self.with_now(
             "INSERT INTO members (id, address, version, started_at, heartbeat_at) \
-             VALUES ($1, $2, $3, {now}, {now}) \
+             SELECT $1, $2, $3, clock.t, clock.t FROM (SELECT {now} AS t) AS clock WHERE true \
              ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, \
              address = excluded.address, version = excluded.version",
         );
