@@ -21,7 +21,9 @@
 //! * [`silence`] — silences and whether one mutes an alert at a time.
 //! * [`group`] — aggregation groups and when their notifications are due (group_wait,
 //!   group_interval, repeat_interval), as pure functions over persistable state.
-//! * [`notify`] — the notifiers (webhook, Prometheus Alertmanager, e-mail): the crate's only I/O.
+//! * [`notify`] — the notifiers (webhook, Prometheus Alertmanager, e-mail).
+//! * [`scheduler`] — the evaluation and notification loop the `alerting` lease holder runs:
+//!   with the notifiers, the crate's only I/O (through the store and a query trait).
 
 pub mod compile;
 pub mod duration;
@@ -35,6 +37,7 @@ pub mod model;
 pub mod notify;
 pub mod rfc3339;
 pub mod route;
+pub mod scheduler;
 pub mod silence;
 pub mod state;
 pub mod template;
