@@ -18,6 +18,7 @@ pub struct Settings {
     pub query: QuerySettings,
     pub dashboards: DashboardsSettings,
     pub cluster: ClusterSettings,
+    pub alerting: AlertingSettings,
     pub log: LogSettings,
     pub paths: PathsSettings,
 }
@@ -134,6 +135,22 @@ pub struct ClusterSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+pub struct AlertingSettings {
+    /// Evaluate alert rules and send notifications (on the one replica holding the `alerting`
+    /// lease); `false` leaves this replica out of the election.
+    pub enabled: bool,
+    /// Length of the `alerting` lease's term: how long evaluation may pause when its holder dies.
+    pub lease_ttl: String,
+    /// The longest one datasource query of a rule may run; past it the evaluation is an error.
+    pub evaluation_timeout: String,
+    /// How many rules' queries run at once.
+    pub max_concurrent_evaluations: u32,
+    /// The longest one notification may take before it counts as failed (and is retried).
+    pub notification_timeout: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
 pub struct PathsSettings {
     /// Directory of provisioning files (`datasources/`, `dashboards/` in Grafana's YAML format),
     /// relative to the working directory; empty turns provisioning off.
@@ -199,6 +216,13 @@ impl Default for Settings {
                 lease_ttl: "15s".into(),
                 maintenance_interval: "5m".into(),
             },
+            alerting: AlertingSettings {
+                enabled: true,
+                lease_ttl: "15s".into(),
+                evaluation_timeout: "30s".into(),
+                max_concurrent_evaluations: 16,
+                notification_timeout: "30s".into(),
+            },
             log: LogSettings {
                 format: "text".into(),
                 level: "info".into(),
@@ -243,6 +267,11 @@ impl Default for DashboardsSettings {
 impl Default for ClusterSettings {
     fn default() -> Self {
         Settings::default().cluster
+    }
+}
+impl Default for AlertingSettings {
+    fn default() -> Self {
+        Settings::default().alerting
     }
 }
 impl Default for PathsSettings {
@@ -296,6 +325,9 @@ pub struct Config {
     pub lease_ttl: Duration,
     pub maintenance_interval: Duration,
     pub idempotency_ttl: Duration,
+    pub alerting_lease_ttl: Duration,
+    pub alerting_evaluation_timeout: Duration,
+    pub alerting_notification_timeout: Duration,
 }
 
 /// Flag values that override everything else (`None` when not given).
@@ -446,7 +478,26 @@ impl Settings {
         if idempotency_ttl < Duration::from_secs(60) {
             return Err(bad("server.idempotency_ttl", "must be at least 1m"));
         }
+        let alerting_lease_ttl = duration("alerting.lease_ttl", &self.alerting.lease_ttl)?;
+        if alerting_lease_ttl < Duration::from_secs(1) {
+            return Err(bad("alerting.lease_ttl", "must be at least 1s"));
+        }
+        if self.alerting.max_concurrent_evaluations == 0 {
+            return Err(bad(
+                "alerting.max_concurrent_evaluations",
+                "must be at least 1",
+            ));
+        }
         Ok(Config {
+            alerting_lease_ttl,
+            alerting_evaluation_timeout: duration(
+                "alerting.evaluation_timeout",
+                &self.alerting.evaluation_timeout,
+            )?,
+            alerting_notification_timeout: duration(
+                "alerting.notification_timeout",
+                &self.alerting.notification_timeout,
+            )?,
             idempotency_ttl,
             heartbeat_interval,
             member_timeout,

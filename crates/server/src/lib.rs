@@ -1,5 +1,6 @@
 //! The `pharos` server: configuration, start-up, the HTTP API and the admin commands.
 
+pub mod alerting;
 pub mod api;
 pub mod auth;
 pub mod cache;
@@ -134,6 +135,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     demo::seed(&store, &config).await;
     let mut registry = prometheus_client::registry::Registry::with_prefix("pharos");
     let engine = pharos_datasource::Engine::new(engine_settings(&config), &mut registry);
+    let alerting_metrics =
+        std::sync::Arc::new(telemetry::AlertingMetrics::register(&mut registry));
     let metrics = Metrics::new(registry, config.raw.database.max_connections);
     let listen = config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -143,7 +146,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let mut cluster = join_cluster(&store, &config, address).await?;
     // Applied by the holder of the `provisioning` lease (see provisioning/mod.rs).
     cluster.provisioning = provisioning::start(&store, &config, cluster.membership.id());
+    // Evaluated by the holder of the `alerting` lease; its queries need the state made below.
+    let state_cell = std::sync::Arc::new(std::sync::OnceLock::new());
+    cluster.alerting = alerting::start(
+        &store,
+        &config,
+        cluster.membership.id(),
+        state_cell.clone(),
+        alerting_metrics,
+    );
     let state = AppState::new(store.clone(), config, metrics, engine, cluster.clone());
+    let _ = state_cell.set(state.clone());
     let app = api::router(state.clone());
     let feed = pharos_cluster::ChangeFeed::start(store.clone(), CHANGE_POLL_INTERVAL)
         .await
@@ -361,6 +374,7 @@ async fn join_cluster(
         membership,
         maintenance,
         provisioning: None,
+        alerting: None,
     })
 }
 

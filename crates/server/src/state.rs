@@ -70,12 +70,17 @@ pub struct Cluster {
     pub maintenance: pharos_cluster::LeaseRunner,
     /// Applies the provisioning files on one replica (`None` when provisioning is off).
     pub provisioning: Option<pharos_cluster::LeaseRunner>,
+    /// Evaluates alert rules and sends notifications on one replica (`None` when
+    /// `alerting.enabled` is off).
+    pub alerting: Option<pharos_cluster::LeaseRunner>,
 }
 
 impl Cluster {
     /// Every lease this replica competes for.
     pub fn leases(&self) -> impl Iterator<Item = &pharos_cluster::LeaseRunner> {
-        std::iter::once(&self.maintenance).chain(self.provisioning.as_ref())
+        std::iter::once(&self.maintenance)
+            .chain(self.provisioning.as_ref())
+            .chain(self.alerting.as_ref())
     }
 }
 

@@ -70,6 +70,91 @@ struct LeaseLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// The alerting scheduler's metrics (it reports through `SchedulerMetrics`).
+pub struct AlertingMetrics {
+    evaluations: Counter,
+    failures: Counter,
+    duration: Histogram,
+    instances: Family<StateLabels, Gauge>,
+    notifications: Family<OutcomeLabels, Counter>,
+}
+
+impl AlertingMetrics {
+    /// Registers `pharos_alerting_*` in `registry`.
+    pub fn register(registry: &mut Registry) -> AlertingMetrics {
+        let m = AlertingMetrics {
+            evaluations: Counter::default(),
+            failures: Counter::default(),
+            duration: Histogram::new([
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+            instances: Family::default(),
+            notifications: Family::default(),
+        };
+        registry.register(
+            "alerting_evaluations",
+            "Alert rule evaluations on this replica (the alerting lease holder)",
+            m.evaluations.clone(),
+        );
+        registry.register(
+            "alerting_evaluation_failures",
+            "Alert rule evaluations whose query or expression failed",
+            m.failures.clone(),
+        );
+        registry.register_with_unit(
+            "alerting_evaluation_duration",
+            "Time from a rule's queries starting to its state step",
+            prometheus_client::registry::Unit::Seconds,
+            m.duration.clone(),
+        );
+        registry.register(
+            "alerting_instances",
+            "Alert instances by state, as the lease holder knows them",
+            m.instances.clone(),
+        );
+        registry.register(
+            "alerting_notifications",
+            "Notification attempts by outcome (delivered, retry, failed: given up)",
+            m.notifications.clone(),
+        );
+        m
+    }
+}
+
+impl pharos_alerting::scheduler::SchedulerMetrics for AlertingMetrics {
+    fn evaluation(&self, duration: std::time::Duration, failed: bool) {
+        self.evaluations.inc();
+        if failed {
+            self.failures.inc();
+        }
+        self.duration.observe(duration.as_secs_f64());
+    }
+
+    fn instances(&self, by_state: &std::collections::BTreeMap<&'static str, u64>) {
+        for (state, n) in by_state {
+            self.instances
+                .get_or_create(&StateLabels { state })
+                .set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+    }
+
+    fn notification(&self, outcome: &'static str) {
+        self.notifications
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
     commit: String,

@@ -306,11 +306,11 @@ async fn every_lease_is_listed_with_its_holder_and_token() {
             .cloned()
     };
     eventually(
-        "both leases held by the only replica",
+        "every lease held by the only replica",
         Duration::from_secs(5),
         || async {
             let status = cluster(&px).await;
-            ["maintenance", "provisioning"]
+            ["alerting", "maintenance", "provisioning"]
                 .iter()
                 .all(|name| held(&status, name).is_some_and(|l| l["holder"] == me.as_str()))
         },
@@ -320,7 +320,7 @@ async fn every_lease_is_listed_with_its_holder_and_token() {
     let provisioning = held(&status, "provisioning").unwrap();
     assert_eq!(provisioning["fencingToken"], 1, "{provisioning}");
     assert!(provisioning["expiresAt"].as_str().unwrap().ends_with('Z'));
-    for lease in ["maintenance", "provisioning"] {
+    for lease in ["alerting", "maintenance", "provisioning"] {
         let series = format!("pharos_lease_holder{{lease=\"{lease}\"}} ");
         assert_eq!(metric(&px, &series).await, Some(1.0), "{series}");
     }
@@ -328,7 +328,7 @@ async fn every_lease_is_listed_with_its_holder_and_token() {
     // A lease that exists but is released (as at a holder's graceful stop) is listed too.
     psql_at(
         &db.url,
-        "insert into leases (name, holder, fencing_token, expires_at) values ('alerting', '', 7, 0)",
+        "insert into leases (name, holder, fencing_token, expires_at) values ('backup', '', 7, 0)",
     );
     let status = cluster(&px).await;
     let names: Vec<&str> = status["leases"]
@@ -339,10 +339,10 @@ async fn every_lease_is_listed_with_its_holder_and_token() {
         .collect();
     assert_eq!(
         names,
-        ["alerting", "maintenance", "provisioning"],
+        ["alerting", "backup", "maintenance", "provisioning"],
         "{status}"
     );
-    let released = &status["leases"][0];
+    let released = &status["leases"][1];
     assert_eq!(released["held"], false, "{released}");
     assert_eq!(released["holder"], "");
     assert_eq!(released["fencingToken"], 7);

@@ -1,0 +1,180 @@
+//! Alert evaluation on this server: the `alerting` lease and the scheduler of
+//! `pharos_alerting::scheduler` it runs, with a [`RuleQuerier`] over the datasource engine (as
+//! `/api/ds/query` runs a query) and a [`NotifierFactory`] over the contact points' decrypted
+//! settings.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use pharos_alerting::eval::QueryResult;
+use pharos_alerting::notify::{self, BoxFuture, Notifier};
+use pharos_alerting::scheduler::{
+    NotifierFactory, RuleQuerier, Scheduler, SchedulerMetrics, SchedulerSettings,
+};
+use pharos_alerting::AlertQuery;
+use pharos_datasource::{QueryItem, TimeRange};
+use pharos_store::{ContactPoint, Store, ALERTING_LEASE};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::secrets::{SecretError, Secrets};
+use crate::state::AppState;
+
+/// Grafana's defaults for a rule query that does not say (`intervalMs`, `maxDataPoints`).
+const DEFAULT_INTERVAL_MS: i64 = 1_000;
+const DEFAULT_MAX_DATA_POINTS: i64 = 43_200;
+
+/// Runs a rule's queries through the engine, resolving the datasource in the rule's org. Holds
+/// the server's state once it exists (the lease runner starts before it does).
+pub struct EngineQuerier {
+    state: Arc<OnceLock<AppState>>,
+}
+
+impl EngineQuerier {
+    async fn run(
+        &self,
+        org_id: i64,
+        query: &AlertQuery,
+        at_ms: i64,
+        timeout: Duration,
+    ) -> QueryResult {
+        let state = self
+            .state
+            .get()
+            .ok_or_else(|| "the server is starting".to_string())?;
+        let all = crate::datasources::org(state, org_id)
+            .await
+            .map_err(|e| e.message)?;
+        let entry = all
+            .items
+            .iter()
+            .find(|e| e.stored.uid == query.datasource_uid)
+            .ok_or_else(|| format!("datasource {:?} not found", query.datasource_uid))?;
+        let datasource = crate::datasources::usable(entry).map_err(|e| e.message)?;
+        let mut model = match &query.model {
+            Value::Object(m) => m.clone(),
+            _ => serde_json::Map::new(),
+        };
+        model.insert("refId".into(), Value::String(query.ref_id.clone()));
+        let int = |key: &str, default: i64| {
+            model
+                .get(key)
+                .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                .map(|f| f as i64)
+                .filter(|v| *v > 0)
+                .unwrap_or(default)
+        };
+        let item = QueryItem {
+            ref_id: query.ref_id.clone(),
+            interval_ms: int("intervalMs", DEFAULT_INTERVAL_MS),
+            max_data_points: int("maxDataPoints", DEFAULT_MAX_DATA_POINTS),
+            model,
+        };
+        // relativeTimeRange is seconds before the evaluation time.
+        let range = TimeRange {
+            from_ms: at_ms.saturating_sub(query.relative_time_range.from.saturating_mul(1000)),
+            to_ms: at_ms.saturating_sub(query.relative_time_range.to.saturating_mul(1000)),
+        };
+        let run = state.engine.query(&datasource, &item, range, at_ms, true);
+        let (frames, _) = tokio::time::timeout(timeout, run)
+            .await
+            .map_err(|_| format!("no answer within {timeout:?}"))?
+            .map_err(|e| e.to_string())?;
+        pharos_alerting::frames::data_from_frames(&frames)
+    }
+}
+
+impl RuleQuerier for EngineQuerier {
+    fn query<'a>(
+        &'a self,
+        org_id: i64,
+        query: &'a AlertQuery,
+        at_ms: i64,
+        timeout: Duration,
+    ) -> BoxFuture<'a, QueryResult> {
+        Box::pin(self.run(org_id, query, at_ms, timeout))
+    }
+}
+
+/// Builds notifiers from contact points, their secure settings decrypted with the server's key.
+pub struct ContactPointNotifiers {
+    secrets: Secrets,
+}
+
+/// A contact point's settings with its secure fields decrypted into them (the API encrypts each
+/// secret with the secrets module, the field name bound to it, as datasource secrets are).
+pub fn notifier_settings(secrets: &Secrets, cp: &ContactPoint) -> Result<Value, SecretError> {
+    let mut settings = match serde_json::from_str::<Value>(&cp.settings) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    for (field, sealed) in &cp.secure_settings {
+        settings.insert(
+            field.clone(),
+            Value::String(secrets.decrypt(field, sealed)?),
+        );
+    }
+    Ok(Value::Object(settings))
+}
+
+impl NotifierFactory for ContactPointNotifiers {
+    fn notifier(&self, cp: &ContactPoint) -> Result<Box<dyn Notifier>, String> {
+        let settings = notifier_settings(&self.secrets, cp).map_err(|e| {
+            format!(
+                "the secure settings of contact point {:?} do not decrypt with this replica's \
+                 security.secret_key: {e}",
+                cp.name
+            )
+        })?;
+        // TODO(smtp): the server has no SMTP settings yet, so e-mail contact points fail
+        // permanently ("e-mail needs SMTP to be configured").
+        notify::from_settings(&cp.kind, &settings, None)
+    }
+}
+
+/// Starts competing for the `alerting` lease (`None` when `alerting.enabled` is off). `state` is
+/// filled once the server's state exists; queries fail until then.
+pub fn start(
+    store: &Store,
+    config: &Config,
+    member_id: &str,
+    state: Arc<OnceLock<AppState>>,
+    metrics: Arc<dyn SchedulerMetrics>,
+) -> Option<pharos_cluster::LeaseRunner> {
+    if !config.raw.alerting.enabled {
+        return None;
+    }
+    let querier: Arc<dyn RuleQuerier> = Arc::new(EngineQuerier { state });
+    let notifiers: Arc<dyn NotifierFactory> = Arc::new(ContactPointNotifiers {
+        secrets: Secrets::from_config(config),
+    });
+    let settings = SchedulerSettings {
+        eval_timeout: config.alerting_evaluation_timeout,
+        max_concurrent: config.raw.alerting.max_concurrent_evaluations as usize,
+        notify_timeout: config.alerting_notification_timeout,
+        external_url: config.root_url.as_str().trim_end_matches('/').to_string(),
+        ..SchedulerSettings::default()
+    };
+    let job_store = store.clone();
+    Some(pharos_cluster::LeaseRunner::start(
+        store.clone(),
+        ALERTING_LEASE,
+        member_id,
+        config.alerting_lease_ttl,
+        move |lease| {
+            tracing::info!(
+                token = lease.fencing_token,
+                "holding the alerting lease: evaluating alert rules"
+            );
+            Scheduler::new(
+                job_store.clone(),
+                lease,
+                querier.clone(),
+                notifiers.clone(),
+                metrics.clone(),
+                settings.clone(),
+            )
+            .run()
+        },
+    ))
+}
