@@ -1,6 +1,7 @@
 //! The HTTP API: one router tree. Each resource module exposes `router()`; this module merges them,
 //! so every route and (through its handler's extractor) its guard can be read in one place.
 
+pub mod alerting;
 mod cluster;
 mod dashboards;
 mod datasources;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(cluster::router())
+        .merge(alerting::router())
         .merge(dashboards::router())
         .merge(datasources::router())
         .merge(query::router())
