@@ -32,10 +32,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Grafana's default policy: everything to `grafana-default-email`, grouped by folder and
-/// alert name.
+/// alert name (the tree the scheduler routes by when an org saved none).
 pub fn default_policy_tree() -> Route {
     Route {
-        receiver: Some("grafana-default-email".into()),
+        receiver: Some(pharos_alerting::scheduler::DEFAULT_RECEIVER.into()),
         group_by: Some(vec!["grafana_folder".into(), "alertname".into()]),
         ..Route::default()
     }
