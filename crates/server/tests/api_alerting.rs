@@ -1002,3 +1002,87 @@ backend_matrix!(
         assert_eq!(s, StatusCode::BAD_REQUEST);
     }
 );
+
+backend_matrix!(
+    evaluated_rules_show_their_alerts_and_history,
+    |backend| async move {
+        // The replica holds the alerting lease (on by default) and evaluates a TestData rule that
+        // fires at once; the state routes then show what the scheduler persisted.
+        let px = start(backend).await;
+        let admin = px.admin();
+        let (s, b) = admin
+            .post("/api/folders", json!({"uid": "infra", "title": "Infra"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = admin
+            .post(
+                "/api/datasources",
+                json!({"name": "TD", "type": "grafana-testdata-datasource", "uid": "td"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let mut firing = rule("Always five", "fast");
+        firing["uid"] = json!("five");
+        firing["for"] = json!("0s");
+        firing["data"][0]["datasourceUid"] = json!("td");
+        firing["data"][0]["model"] = json!({"refId": "A", "scenarioId": "csv_metric_values",
+                                        "stringInput": "5,5,5"});
+        firing["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = json!([1]);
+        let (s, b) = admin
+            .put(
+                "/api/v1/provisioning/folder/infra/rule-groups/fast",
+                json!({"interval": 10, "rules": [firing]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let rule_state = loop {
+            let (s, rules) = admin
+                .get("/api/prometheus/grafana/api/v1/rules?rule_uid=five")
+                .await;
+            assert_eq!(s, StatusCode::OK, "{rules}");
+            let r = rules["data"]["groups"][0]["rules"][0].clone();
+            if r["state"] == "firing" {
+                break r;
+            }
+            assert!(Instant::now() < deadline, "never fired: {rules}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        assert_eq!(rule_state["health"], "ok", "{rule_state}");
+        let alert = &rule_state["alerts"][0];
+        assert_eq!(alert["state"], "Alerting", "{alert}");
+        assert_eq!(alert["labels"]["alertname"], "Always five");
+        assert_eq!(alert["labels"]["grafana_folder"], "Infra");
+        assert_eq!(alert["value"], "1e+00", "the condition's value: C fires");
+        assert!(
+            alert["activeAt"].as_str().unwrap().starts_with("20"),
+            "{alert}"
+        );
+        assert_eq!(rule_state["totals"]["alerting"], 1);
+        assert_ne!(rule_state["lastEvaluation"], "0001-01-01T00:00:00Z");
+
+        let (s, frame) = admin
+            .get("/api/v1/rules/history?ruleUID=five&from=0&limit=10")
+            .await;
+        assert_eq!(s, StatusCode::OK, "{frame}");
+        let lines = frame["data"]["values"][1].as_array().unwrap();
+        assert!(!lines.is_empty(), "{frame}");
+        assert_eq!(lines[0]["previous"], "Normal");
+        assert_eq!(lines[0]["current"], "Alerting");
+        assert_eq!(lines[0]["ruleUID"], "five");
+        let at = frame["data"]["values"][0][0].as_i64().unwrap();
+        // `to` in seconds before the transition excludes it; in milliseconds after it includes it.
+        let (_, before) = admin
+            .get(&format!(
+                "/api/v1/rules/history?ruleUID=five&to={}",
+                at / 1000 - 1
+            ))
+            .await;
+        assert_eq!(before["data"]["values"][0], json!([]));
+        let (_, upto) = admin
+            .get(&format!("/api/v1/rules/history?ruleUID=five&to={at}"))
+            .await;
+        assert_eq!(upto["data"]["values"][0][0], at);
+    }
+);

@@ -46,10 +46,7 @@ fn alert_json(instance: &AlertInstance) -> (Value, Option<String>, i64) {
     let data: Value = serde_json::from_str(&instance.data).unwrap_or(Value::Null);
     let labels: Value = serde_json::from_str(&instance.labels).unwrap_or(json!({}));
     let since = data["since"].as_i64();
-    let value = match data["value"].as_f64() {
-        Some(v) => format!("{v:e}"),
-        None => String::new(),
-    };
+    let value = data["value"].as_f64().map(go_exponent).unwrap_or_default();
     let error = data["error"].as_str().map(str::to_string);
     let last = data["lastEvaluatedAt"]
         .as_i64()
@@ -63,6 +60,22 @@ fn alert_json(instance: &AlertInstance) -> (Value, Option<String>, i64) {
         "value": value,
     });
     (alert, error, last)
+}
+
+/// A number as Go's `strconv.FormatFloat(v, 'e', -1, 64)` writes it, as Prometheus' API
+/// answers alert values: `5e+00`, `1.5e-03`.
+fn go_exponent(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    let text = format!("{v:e}");
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exponent.abs())
 }
 
 /// `GET /api/prometheus/grafana/api/v1/rules` (`folder_uid`, `rule_group`, `rule_uid` filter).
@@ -279,4 +292,16 @@ async fn history(
         ]},
         "data": {"values": [times, lines, labels]},
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_are_written_as_go_writes_them() {
+        assert_eq!(super::go_exponent(5.0), "5e+00");
+        assert_eq!(super::go_exponent(0.0015), "1.5e-03");
+        assert_eq!(super::go_exponent(-120.0), "-1.2e+02");
+        assert_eq!(super::go_exponent(1e300), "1e+300");
+        assert_eq!(super::go_exponent(f64::NAN), "NaN");
+    }
 }
