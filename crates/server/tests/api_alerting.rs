@@ -212,6 +212,26 @@ backend_matrix!(rules_round_trip_in_grafanas_shapes, |backend| async move {
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
     let (_, list) = admin.get("/api/v1/provisioning/alert-rules").await;
     assert_eq!(list, json!([]));
+
+    // A retried create with the same Idempotency-Key replays the answer and creates one rule.
+    let key = [("Idempotency-Key", "create-once")];
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        answers.push(
+            send_with(
+                &admin,
+                Method::POST,
+                "/api/v1/provisioning/alert-rules",
+                &key,
+                Some(rule("Once", "node")),
+            )
+            .await,
+        );
+    }
+    assert_eq!(answers[0].0, StatusCode::CREATED, "{}", answers[0].1);
+    assert_eq!(answers[0], answers[1]);
+    let (_, list) = admin.get("/api/v1/provisioning/alert-rules").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
 });
 
 backend_matrix!(bad_rules_are_refused_at_save_time, |backend| async move {
