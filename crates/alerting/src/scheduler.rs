@@ -719,6 +719,10 @@ impl Scheduler {
         // Reap finished deliveries.
         while self.deliveries.try_join_next().is_some() {}
         let hold = self.settings.notify_timeout.saturating_mul(2) + Duration::from_secs(5);
+        // A receiver's task starts no send that could outlast the claim's hold: the rest are
+        // left to a later claim, so a slow receiver never gets one entry from two tasks at once.
+        let send_until =
+            Instant::now() + hold - self.settings.notify_timeout - Duration::from_secs(1);
         let claimed = match self
             .store
             .claim_due_notifications(&self.lease, 100, ms(hold))
@@ -754,6 +758,7 @@ impl Scheduler {
                 timeout: self.settings.notify_timeout,
                 max_attempts: self.settings.max_attempts,
                 contact_points,
+                send_until,
             };
             self.deliveries.spawn(job.run(entries));
         }
@@ -844,11 +849,16 @@ struct Delivery {
     timeout: Duration,
     max_attempts: i64,
     contact_points: Vec<ContactPoint>,
+    /// No send starts after this (see [`Scheduler::deliver`]).
+    send_until: Instant,
 }
 
 impl Delivery {
     async fn run(self, entries: Vec<NotificationEntry>) {
         for entry in entries {
+            if Instant::now() > self.send_until {
+                return;
+            }
             let result = self.send(&entry).await;
             let outcome = match result {
                 Ok(()) => self
