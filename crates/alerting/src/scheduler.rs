@@ -7,8 +7,10 @@
 //! 2. for every rule group whose interval is due, evaluates each rule at the interval's aligned
 //!    time (`at = now - now % interval`): the rule's queries run concurrently with the other due
 //!    rules' (at most [`SchedulerSettings::max_concurrent`] at once, each bounded by
-//!    [`SchedulerSettings::eval_timeout`]), then the expressions and the state step run over the
-//!    instances' persisted states;
+//!    [`SchedulerSettings::eval_timeout`]); the tick waits at most one tick for them, so a slow
+//!    datasource delays only its own rules (a later tick applies them; a rule whose previous
+//!    evaluation still runs skips an interval). Then the expressions and the state step run over
+//!    the instances' persisted states;
 //! 3. routes every transition that notifies (to Alerting, NoData or Error; back to Normal from
 //!    one of them) through the org's policy tree into its aggregation groups and saves those
 //!    groups, **then** saves the instances and history rows — both fenced by the lease. Groups
@@ -150,6 +152,16 @@ struct LoadedGroup {
     last_at: i64,
 }
 
+/// A rule whose queries ran, waiting for its state step.
+struct Evaluated {
+    org: i64,
+    rule: Arc<CompiledRule>,
+    folder_title: String,
+    at: i64,
+    results: BTreeMap<String, QueryResult>,
+    started: Instant,
+}
+
 /// An org's notification configuration.
 #[derive(Default)]
 struct OrgConfig {
@@ -184,6 +196,10 @@ pub struct Scheduler {
     notification_groups: BTreeMap<i64, BTreeMap<(String, String), GroupState>>,
     groups_loaded: bool,
     deliveries: JoinSet<()>,
+    /// Rules whose queries run now, and their tasks.
+    in_flight: BTreeSet<(i64, String)>,
+    evaluating: JoinSet<Evaluated>,
+    permits: Arc<Semaphore>,
 }
 
 fn store_err(e: StoreError) -> Result<(), LeaseLost> {
@@ -208,7 +224,6 @@ impl Scheduler {
             querier,
             notifiers,
             metrics,
-            settings,
             groups: BTreeMap::new(),
             orgs: BTreeMap::new(),
             loaded_at: None,
@@ -216,6 +231,10 @@ impl Scheduler {
             notification_groups: BTreeMap::new(),
             groups_loaded: false,
             deliveries: JoinSet::new(),
+            in_flight: BTreeSet::new(),
+            evaluating: JoinSet::new(),
+            permits: Arc::new(Semaphore::new(settings.max_concurrent.max(1))),
+            settings,
         }
     }
 
@@ -429,85 +448,89 @@ impl Scheduler {
     }
 
     async fn evaluate_due(&mut self, now: i64) -> Result<(), LeaseLost> {
-        // Which (group, rule) pairs are due, at which aligned time.
-        let mut due: Vec<((i64, String, String), usize, i64)> = Vec::new();
-        for (key, g) in self.groups.iter_mut() {
+        // Start the queries of every due rule whose previous evaluation has finished.
+        for g in self.groups.values_mut() {
             let at = now - now.rem_euclid(g.interval_ms);
             if at <= g.last_at {
                 continue;
             }
             g.last_at = at;
-            for (i, r) in g.rules.iter().enumerate() {
-                if !r.compiled.is_paused {
-                    due.push((key.clone(), i, at));
+            for r in &g.rules {
+                if r.compiled.is_paused {
+                    continue;
                 }
+                let id = (g.org_id, r.compiled.uid.clone());
+                if self.in_flight.contains(&id) {
+                    tracing::warn!(
+                        org = g.org_id, rule = %r.compiled.uid, at,
+                        "the previous evaluation is still running: this one is skipped"
+                    );
+                    continue;
+                }
+                self.in_flight.insert(id);
+                let queries: Vec<AlertQuery> = r
+                    .compiled
+                    .queries()
+                    .filter_map(|s| r.rule.data.iter().find(|q| q.ref_id == s.ref_id()))
+                    .cloned()
+                    .collect();
+                let querier = self.querier.clone();
+                let permits = self.permits.clone();
+                let timeout = self.settings.eval_timeout;
+                let org = g.org_id;
+                let done = Evaluated {
+                    org,
+                    rule: r.compiled.clone(),
+                    folder_title: g.folder_title.clone(),
+                    at,
+                    results: BTreeMap::new(),
+                    started: Instant::now(),
+                };
+                self.evaluating.spawn(async move {
+                    let mut done = done;
+                    let _permit = permits.acquire_owned().await;
+                    done.started = Instant::now();
+                    for q in &queries {
+                        let result =
+                            match tokio::time::timeout(timeout, querier.query(org, q, at, timeout))
+                                .await
+                            {
+                                Ok(r) => r,
+                                Err(_) => Err(format!("no answer within {timeout:?}")),
+                            };
+                        done.results.insert(q.ref_id.clone(), result);
+                    }
+                    done
+                });
             }
         }
-        if due.is_empty() {
-            return Ok(());
-        }
-        // Queries of every due rule, concurrently.
-        let permits = Arc::new(Semaphore::new(self.settings.max_concurrent.max(1)));
-        let mut running = JoinSet::new();
-        for (n, (key, i, at)) in due.iter().enumerate() {
-            let rule = &self.groups[key].rules[*i];
-            let queries: Vec<AlertQuery> = rule
-                .compiled
-                .queries()
-                .filter_map(|s| rule.rule.data.iter().find(|q| q.ref_id == s.ref_id()))
-                .cloned()
-                .collect();
-            let querier = self.querier.clone();
-            let permits = permits.clone();
-            let timeout = self.settings.eval_timeout;
-            let (org, at) = (key.0, *at);
-            running.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                let started = Instant::now();
-                let mut results: BTreeMap<String, QueryResult> = BTreeMap::new();
-                for q in &queries {
-                    let result =
-                        match tokio::time::timeout(timeout, querier.query(org, q, at, timeout))
-                            .await
-                        {
-                            Ok(r) => r,
-                            Err(_) => Err(format!("no answer within {timeout:?}")),
-                        };
-                    results.insert(q.ref_id.clone(), result);
-                }
-                (n, results, started)
-            });
-        }
-        let mut answers: Vec<Option<(BTreeMap<String, QueryResult>, Instant)>> =
-            (0..due.len()).map(|_| None).collect();
-        while let Some(joined) = running.join_next().await {
-            if let Ok((n, results, started)) = joined {
-                answers[n] = Some((results, started));
-            }
-        }
-        for (n, (key, i, at)) in due.iter().enumerate() {
-            let (results, started) = answers[n]
-                .take()
-                .unwrap_or_else(|| (BTreeMap::new(), Instant::now()));
-            self.evaluate_rule(key, *i, *at, now, &results, started)
-                .await?;
+        // Apply what finished, waiting at most one tick for the rest: a slow datasource delays
+        // only its own rules, whose results a later tick applies.
+        let budget = tokio::time::Instant::now() + self.settings.tick;
+        while !self.evaluating.is_empty() {
+            let joined = match tokio::time::timeout_at(budget, self.evaluating.join_next()).await {
+                Ok(Some(joined)) => joined,
+                Ok(None) | Err(_) => break,
+            };
+            let Ok(done) = joined else {
+                continue;
+            };
+            self.in_flight.remove(&(done.org, done.rule.uid.clone()));
+            self.evaluate_rule(done, now).await?;
         }
         Ok(())
     }
 
-    async fn evaluate_rule(
-        &mut self,
-        key: &(i64, String, String),
-        index: usize,
-        at: i64,
-        now: i64,
-        results: &BTreeMap<String, QueryResult>,
-        started: Instant,
-    ) -> Result<(), LeaseLost> {
-        let org = key.0;
-        let group = &self.groups[key];
-        let rule = group.rules[index].compiled.clone();
-        let folder_title = group.folder_title.clone();
+    async fn evaluate_rule(&mut self, done: Evaluated, now: i64) -> Result<(), LeaseLost> {
+        let Evaluated {
+            org,
+            rule,
+            folder_title,
+            at,
+            results,
+            started,
+        } = done;
+        let results = &results;
         let state_key = (org, rule.uid.clone());
         if !self.states.contains_key(&state_key) {
             match self.store.alert_instances(org, &rule.uid).await {

@@ -23,6 +23,8 @@ const TEN: i64 = 10_000;
 #[derive(Clone)]
 enum Answer {
     Value(f64),
+    /// The value, two seconds late.
+    Slow(f64),
     Empty,
     Fail,
 }
@@ -45,7 +47,15 @@ impl RuleQuerier for FakeQuerier {
     ) -> BoxFuture<'a, QueryResult> {
         let answer = self.0.lock().unwrap().clone();
         Box::pin(async move {
+            let answer = match answer {
+                Answer::Slow(v) => {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    Answer::Value(v)
+                }
+                other => other,
+            };
             match answer {
+                Answer::Slow(_) => unreachable!(),
                 Answer::Value(v) => Ok(Data::series(vec![Series {
                     labels: [("host".to_string(), "web-1".to_string())].into(),
                     points: vec![(0, Some(v))],
@@ -496,4 +506,27 @@ async fn a_dead_receiver_is_retried_while_another_is_delivered() {
         *w.metrics.outcomes.lock().unwrap(),
         ["delivered", "retry", "delivered"]
     );
+}
+
+#[tokio::test]
+async fn a_slow_datasource_does_not_hold_up_the_tick() {
+    let w = world("0s", &["oncall"]).await;
+    let t = w.t0;
+    w.querier.set(Answer::Slow(5.0));
+    let mut s = w.holder("replica-a").await;
+    let started = std::time::Instant::now();
+    tick(&mut s, t).await;
+    // The tick waited at most about one tick (1 s) for the 2 s query.
+    assert!(
+        started.elapsed() < Duration::from_millis(1_800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(w.state().await.is_empty(), "not applied yet");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // A later tick in the same interval starts nothing new and applies the finished one.
+    tick(&mut s, t + 3_000).await;
+    assert_eq!(w.state().await, ["Alerting"]);
+    assert_eq!(w.sent().len(), 1);
+    assert_eq!(w.metrics.evaluations.load(Ordering::Relaxed), 1);
 }
