@@ -530,3 +530,40 @@ async fn a_slow_datasource_does_not_hold_up_the_tick() {
     assert_eq!(w.sent().len(), 1);
     assert_eq!(w.metrics.evaluations.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test]
+async fn a_silenced_alert_is_not_sent_until_the_silence_ends() {
+    let w = world("0s", &["oncall"]).await;
+    let t = w.t0;
+    w.store
+        .save_silence(
+            ORG,
+            &pharos_store::SilenceInput {
+                id: None,
+                matchers:
+                    json!([{"name": "host", "value": "web-1", "isRegex": false, "isEqual": true}])
+                        .to_string(),
+                starts_at: t - 60_000,
+                ends_at: t + 25_000,
+                comment: "maintenance".into(),
+                created_by: "test".into(),
+            },
+        )
+        .await
+        .unwrap();
+    w.querier.set(Answer::Value(5.0));
+    let mut s = w.holder("replica-a").await;
+    for k in 0..3 {
+        tick(&mut s, t + k * TEN).await;
+    }
+    assert_eq!(
+        w.state().await,
+        ["Alerting"],
+        "silences mute, they do not stop evaluation"
+    );
+    assert!(w.sent().is_empty(), "{:?}", w.sent());
+    tick(&mut s, t + 3 * TEN).await;
+    let sent = w.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].1, "firing");
+}
