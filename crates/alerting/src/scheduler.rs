@@ -297,7 +297,7 @@ impl Scheduler {
             .loaded_at
             .is_none_or(|t| t.elapsed() >= self.settings.reload)
         {
-            self.reload().await;
+            self.reload(now).await?;
         }
         self.evaluate_due(now).await?;
         self.flush(now).await?;
@@ -305,12 +305,12 @@ impl Scheduler {
         Ok(())
     }
 
-    async fn reload(&mut self) {
+    async fn reload(&mut self, now: i64) -> Result<(), LeaseLost> {
         let groups = match self.store.alert_rule_groups(None).await {
             Ok(g) => g,
             Err(e) => {
                 tracing::warn!(error = %e, "loading alert rules failed");
-                return;
+                return Ok(());
             }
         };
         let mut folders: HashMap<(i64, String), String> = HashMap::new();
@@ -370,7 +370,38 @@ impl Scheduler {
                     .map(move |r| (g.org_id, r.compiled.uid.clone()))
             })
             .collect();
-        self.states.retain(|k, _| live.contains(k));
+        // A deleted rule's firing instances resolve (as in Grafana), or their groups would
+        // repeat them every repeat_interval. Only states this holder has in memory are known.
+        let gone: Vec<(i64, String)> = self
+            .states
+            .keys()
+            .filter(|k| !live.contains(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            let states = self.states.remove(&key).unwrap_or_default();
+            let resolved: Vec<Transition> = states
+                .into_iter()
+                .filter(|s| is_active(s.state))
+                .map(|s| Transition {
+                    rule_uid: s.rule_uid,
+                    fingerprint: s.fingerprint,
+                    labels: s.labels,
+                    from: s.state,
+                    from_reason: s.reason,
+                    to: State::Normal,
+                    to_reason: None,
+                    at: now,
+                    previous_since: s.since,
+                    value: s.value,
+                    values: s.values,
+                    annotations: s.annotations,
+                    error: None,
+                })
+                .collect();
+            let touched = self.route_transitions(key.0, &resolved, now);
+            self.save_groups(key.0, &touched).await?;
+        }
         self.groups = loaded;
 
         let orgs: BTreeSet<i64> = self
@@ -385,6 +416,7 @@ impl Scheduler {
         }
         self.orgs = configs;
         self.loaded_at = Some(Instant::now());
+        Ok(())
     }
 
     async fn load_org(&self, org: i64) -> OrgConfig {
@@ -813,8 +845,12 @@ impl Scheduler {
 
 /// The alert a transition notifies, if it does: firing when it enters an active state, resolved
 /// when it leaves one for Normal; Pending and Normal moves notify nothing.
+fn is_active(s: State) -> bool {
+    matches!(s, State::Alerting | State::NoData | State::Error)
+}
+
 fn alert_of(t: &Transition, external_url: &str) -> Option<Alert> {
-    let active = |s: State| matches!(s, State::Alerting | State::NoData | State::Error);
+    let active = is_active;
     let (starts_at, ends_at) = if active(t.to) {
         (
             if active(t.from) {

@@ -567,3 +567,21 @@ async fn a_silenced_alert_is_not_sent_until_the_silence_ends() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].1, "firing");
 }
+
+#[tokio::test]
+async fn deleting_a_firing_rule_resolves_its_alerts_once() {
+    let w = world("0s", &["oncall"]).await;
+    let t = w.t0;
+    w.querier.set(Answer::Value(5.0));
+    let mut s = w.holder("replica-a").await;
+    tick(&mut s, t).await;
+    assert_eq!(w.state().await, ["Alerting"]);
+    w.store.delete_alert_rule(ORG, "load-high").await.unwrap();
+    s.reload_now();
+    tick(&mut s, t + TEN).await;
+    tick(&mut s, t + 2 * TEN).await;
+    s.reload_now();
+    tick(&mut s, t + 3 * TEN).await;
+    let statuses: Vec<String> = w.sent().into_iter().map(|s| s.1).collect();
+    assert_eq!(statuses, ["firing", "resolved"]);
+}
