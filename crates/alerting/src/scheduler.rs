@@ -437,11 +437,14 @@ impl Scheduler {
             Ok(Some(p)) => serde_json::from_str(&p.tree)
                 .map_err(|e| tracing::warn!(org, error = %e, "unreadable notification policy"))
                 .ok(),
-            Ok(None) => Some(Route {
+            // Grafana's default policy, when its contact point exists (an org that set up no
+            // notifications is not warned about every reload).
+            Ok(None) if config.receivers.contains_key(DEFAULT_RECEIVER) => Some(Route {
                 receiver: Some(DEFAULT_RECEIVER.into()),
                 group_by: Some(vec!["grafana_folder".into(), "alertname".into()]),
                 ..Route::default()
             }),
+            Ok(None) => None,
             Err(e) => {
                 tracing::warn!(org, error = %e, "loading the notification policy failed");
                 None
@@ -654,7 +657,7 @@ impl Scheduler {
                 continue;
             };
             let Some(tree) = &config.tree else {
-                tracing::warn!(org, rule = %t.rule_uid, "no usable notification policy: transition not notified");
+                tracing::debug!(org, rule = %t.rule_uid, "no usable notification policy: transition not notified");
                 continue;
             };
             for dest in tree.route(&t.labels) {
