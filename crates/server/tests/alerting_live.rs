@@ -65,6 +65,10 @@ where
 }
 
 fn rule() -> String {
+    rule_with("10s")
+}
+
+fn rule_with(pending: &str) -> String {
     json!({
         "title": "Load high",
         "condition": "C",
@@ -79,7 +83,7 @@ fn rule() -> String {
         ],
         "noDataState": "NoData",
         "execErrState": "Error",
-        "for": "10s",
+        "for": pending,
         "labels": {"severity": "page"},
         "annotations": {
             "summary": "load on {{ $labels.host }} is {{ $values.B.Value }}",
@@ -356,5 +360,192 @@ async fn a_rule_fires_and_resolves_once_at_the_webhook_and_alertmanager() {
         started.elapsed() < Duration::from_secs(90),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// The id of the replica answering at `px`, and the holder of the alerting lease it sees.
+async fn ids(px: &Pharos) -> (String, String) {
+    let (_, status) = px.admin().get("/api/cluster").await;
+    let me = status["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["self"] == true)
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let holder = status["leases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "alerting" && l["held"] == true)
+        .map(|l| l["holder"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    (me, holder)
+}
+
+/// Two replicas; the alerting lease holder is killed (-9) while the rule is Pending: the other
+/// takes over within the lease's term, the pending period keeps counting, and the webhook
+/// receiver gets the firing and the resolved notification exactly once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_holder_is_replaced_without_duplicate_or_missed_notifications() {
+    let load = Arc::new(AtomicU64::new(5.0f64.to_bits()));
+    let target = exporter(load.clone()).await;
+    let prometheus = Prometheus::start(
+        &[Target {
+            job: "load".into(),
+            addresses: vec![target],
+        }],
+        Duration::from_secs(1),
+    )
+    .await;
+    let scraping_since = Instant::now();
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let hook = receiver(bodies.clone()).await;
+    let db = Database::fresh(Backend::Postgres);
+    let fast = Options::default()
+        .env("PHAROS_ALERTING_LEASE_TTL", "3s")
+        .env("PHAROS_CLUSTER_LEASE_TTL", "3s");
+    let a = Pharos::start_with(db.clone(), fast.clone()).await;
+    let b = Pharos::start_with(db.clone(), fast).await;
+    let (s, body) = a
+        .admin()
+        .post(
+            "/api/datasources",
+            json!({"name": "Prometheus", "type": "prometheus", "uid": "prom",
+                   "url": prometheus.url, "access": "proxy"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = a
+        .admin()
+        .post(
+            "/api/folders",
+            json!({"uid": "infra", "title": "Infrastructure"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let store = Store::connect(&StoreOptions {
+        url: db.url.clone(),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    store
+        .create_contact_point(
+            1,
+            &ContactPointInput {
+                uid: "cp-hook".into(),
+                name: "oncall".into(),
+                kind: "webhook".into(),
+                settings: json!({"url": hook}).to_string(),
+                secure_settings: BTreeMap::new(),
+                disable_resolve_message: false,
+                provenance: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let tree = json!({"receiver": "oncall", "group_by": ["alertname"], "group_wait": "0s",
+                      "group_interval": "1s", "repeat_interval": "4h"});
+    store
+        .save_notification_policy(1, &tree.to_string(), "", None)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(12).saturating_sub(scraping_since.elapsed())).await;
+    store
+        .create_alert_rule(
+            1,
+            &NewAlertRule {
+                uid: "load-high".into(),
+                folder_uid: "infra".into(),
+                rule_group: "hosts".into(),
+                title: "Load high".into(),
+                data: rule_with("20s"),
+                provenance: String::new(),
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    let state = |store: Store| async move {
+        store
+            .alert_instances(1, "load-high")
+            .await
+            .unwrap()
+            .first()
+            .map(|i| i.state.clone())
+            .unwrap_or_default()
+    };
+    wait_for("the rule turns Pending", Duration::from_secs(30), || {
+        let store = store.clone();
+        async move { state(store).await == "Pending" }
+    })
+    .await;
+    let (a_id, holder) = ids(&a).await;
+    let (b_id, _) = ids(&b).await;
+    assert!(holder == a_id || holder == b_id, "holder {holder:?}");
+    // kill -9 the holder (dropping a Pharos kills it).
+    let survivor = if holder == a_id {
+        drop(a);
+        b
+    } else {
+        drop(b);
+        a
+    };
+    let killed_at = Instant::now();
+    wait_for(
+        "the survivor holds the lease",
+        Duration::from_secs(10),
+        || async {
+            let (me, holder) = ids(&survivor).await;
+            me == holder
+        },
+    )
+    .await;
+    println!(
+        "alerting lease taken over {:?} after the kill",
+        killed_at.elapsed()
+    );
+    wait_for("the firing notification", Duration::from_secs(40), || {
+        let bodies = bodies.clone();
+        async move { !bodies.lock().unwrap().is_empty() }
+    })
+    .await;
+    load.store(0.5f64.to_bits(), Ordering::Relaxed);
+    wait_for("the resolved notification", Duration::from_secs(30), || {
+        let bodies = bodies.clone();
+        async move { bodies.lock().unwrap().len() >= 2 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let statuses: Vec<Value> = bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("firing"), json!("resolved")]);
+    let history: Vec<(String, String)> = store
+        .alert_state_history(
+            1,
+            &AlertStateHistoryQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|t| (t.from_state, t.to_state))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("Normal".to_string(), "Pending".to_string()),
+            ("Pending".to_string(), "Alerting".to_string()),
+            ("Alerting".to_string(), "Normal".to_string()),
+        ]
     );
 }
