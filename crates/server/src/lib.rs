@@ -135,8 +135,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     demo::seed(&store, &config).await;
     let mut registry = prometheus_client::registry::Registry::with_prefix("pharos");
     let engine = pharos_datasource::Engine::new(engine_settings(&config), &mut registry);
-    let alerting_metrics =
-        std::sync::Arc::new(telemetry::AlertingMetrics::register(&mut registry));
+    let alerting_metrics = std::sync::Arc::new(telemetry::AlertingMetrics::register(&mut registry));
     let metrics = Metrics::new(registry, config.raw.database.max_connections);
     let listen = config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
