@@ -78,6 +78,8 @@ pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next
         .unwrap_or("/");
     let fingerprint = fingerprint(&parts.method, path, &body);
     let lock_ms = i64::try_from(LOCK.as_millis()).unwrap_or(i64::MAX);
+    // Counted before the claim, so a duplicate arriving while this one claims or runs sees it.
+    let local = LocalRequest::enter(&scope, &key);
     let claim = match state
         .store
         .claim_idempotency_key(
@@ -91,7 +93,7 @@ pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next
         .await
     {
         Ok(IdempotencyClaim::InFlight { owner }) => {
-            match take_over_if_orphaned(&state, &scope, &key, &owner).await {
+            match take_over_if_orphaned(&state, &scope, &key, &owner, &local).await {
                 Some(owner) => IdempotencyClaim::Claimed { owner },
                 None => IdempotencyClaim::InFlight { owner },
             }
@@ -105,7 +107,8 @@ pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next
             // A task of its own: a client hanging up must not cancel the write between its commit
             // and storing its response (the retry would then run it twice).
             let task = tokio::spawn(
-                process(state, scope, key, owner, req, next).instrument(tracing::Span::current()),
+                process(state, scope, key, owner, local, req, next)
+                    .instrument(tracing::Span::current()),
             );
             match task.await {
                 Ok(response) => response,
@@ -144,12 +147,13 @@ async fn take_over_if_orphaned(
     scope: &str,
     key: &str,
     owner: &str,
+    local: &LocalRequest,
 ) -> Option<String> {
     let holder = pharos_store::owner_replica(owner)?;
     if holder == replica_id(state) {
-        // This replica knows what it is running: a claim of its own that nothing here runs was
-        // left behind by a request whose release failed (the database was away).
-        if running_here(owner) {
+        // This replica knows what it is running: a claim of its own while no other request here
+        // has the key was left behind by a request whose release failed (the database was away).
+        if local.others() > 0 {
             return None;
         }
     } else if !replica_is_gone(state, holder).await {
@@ -287,33 +291,46 @@ pub fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> String
     hex::encode(hash.finalize())
 }
 
-/// Owner tokens of the claims this process is running requests for now.
-static RUNNING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// How many requests of this process hold or are claiming each (scope, key) now.
+static LOCAL: std::sync::Mutex<Option<std::collections::HashMap<String, usize>>> =
+    std::sync::Mutex::new(None);
 
-fn running_here(owner: &str) -> bool {
-    RUNNING
-        .lock()
-        .map(|running| running.iter().any(|o| o == owner))
-        .unwrap_or(true)
-}
+/// One request with an Idempotency-Key on this replica, from before its claim until it is done
+/// (moved into the task that runs it, so a client hanging up does not end it early).
+struct LocalRequest(String);
 
-/// Lists a claim in [`RUNNING`] while it lives, also when its request panics or is dropped.
-struct Running(String);
-
-impl Running {
-    fn start(owner: &str) -> Running {
-        if let Ok(mut running) = RUNNING.lock() {
-            running.push(owner.to_string());
+impl LocalRequest {
+    fn enter(scope: &str, key: &str) -> LocalRequest {
+        let id = format!("{scope}\n{key}");
+        if let Ok(mut local) = LOCAL.lock() {
+            *local
+                .get_or_insert_with(Default::default)
+                .entry(id.clone())
+                .or_insert(0) += 1;
         }
-        Running(owner.to_string())
+        LocalRequest(id)
+    }
+
+    /// Other requests of this process with the same key (when unknown: one, to be safe).
+    fn others(&self) -> usize {
+        LOCAL
+            .lock()
+            .ok()
+            .and_then(|local| local.as_ref()?.get(&self.0).copied())
+            .map_or(1, |n| n.saturating_sub(1))
     }
 }
 
-impl Drop for Running {
+impl Drop for LocalRequest {
     fn drop(&mut self) {
-        if let Ok(mut running) = RUNNING.lock() {
-            if let Some(i) = running.iter().position(|o| *o == self.0) {
-                running.swap_remove(i);
+        if let Ok(mut guard) = LOCAL.lock() {
+            if let Some(local) = guard.as_mut() {
+                if let Some(n) = local.get_mut(&self.0) {
+                    *n -= 1;
+                    if *n == 0 {
+                        local.remove(&self.0);
+                    }
+                }
             }
         }
     }
@@ -325,10 +342,10 @@ async fn process(
     scope: String,
     key: String,
     owner: String,
+    _local: LocalRequest,
     req: Request,
     next: Next,
 ) -> Response {
-    let _running = Running::start(&owner);
     let release = |why: &'static str| {
         let (state, scope, key, owner) = (state.clone(), scope.clone(), key.clone(), owner.clone());
         async move { release_soon(state, scope, key, owner, why).await }
