@@ -300,7 +300,7 @@ async fn ten_postgres_replicas_starting_together_provision_one_copy_of_everythin
         "PHAROS_PATHS_PROVISIONING",
         &root.join("provisioning").display().to_string(),
     );
-    let replicas: Vec<Pharos> = futures_join_all(
+    let replicas: Vec<Pharos> = join_all(
         (0..10)
             .map(|_| Pharos::try_start(db.clone(), options.clone()))
             .collect(),
@@ -356,7 +356,7 @@ async fn ten_postgres_replicas_starting_together_provision_one_copy_of_everythin
     // failed to mount): nothing is deleted, however many replicas scan it.
     let aside = root.join("dash-aside");
     std::fs::rename(&dash, &aside).unwrap();
-    let replicas: Vec<Pharos> = futures_join_all(
+    let replicas: Vec<Pharos> = join_all(
         (0..10)
             .map(|_| Pharos::try_start(db.clone(), options.clone()))
             .collect(),
@@ -385,18 +385,6 @@ async fn ten_postgres_replicas_starting_together_provision_one_copy_of_everythin
     }
     drop(replicas);
     let _ = std::fs::remove_dir_all(&root);
-}
-
-/// Awaits every future at once (the test crate has no futures dependency).
-async fn futures_join_all<T: Send + 'static>(
-    futures: Vec<impl std::future::Future<Output = T> + Send + 'static>,
-) -> Vec<T> {
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        out.push(h.await.expect("task"));
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

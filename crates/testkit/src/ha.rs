@@ -37,7 +37,7 @@ impl HaCluster {
             retired_logs: Vec::new(),
         };
         let starts: Vec<_> = (0..n).map(|i| cluster.launch(i)).collect();
-        for (i, replica) in futures_join_all(starts).await.into_iter().enumerate() {
+        for (i, replica) in crate::join_all(starts).await.into_iter().enumerate() {
             cluster.replicas[i] = Some(replica);
         }
         cluster
@@ -152,19 +152,4 @@ impl HaCluster {
             })
             .collect()
     }
-}
-
-/// Runs futures concurrently and returns their outputs in order (a tiny join_all, to keep the
-/// testkit's dependencies to tokio).
-async fn futures_join_all<F>(futures: Vec<F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for h in handles {
-        out.push(h.await.expect("task"));
-    }
-    out
 }

@@ -496,6 +496,21 @@ impl Client {
     }
 }
 
+/// Runs futures concurrently (each in a task of its own) and returns their outputs in order: a
+/// tiny join_all that keeps the testkit's and the tests' dependencies to tokio.
+pub async fn join_all<F>(futures: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
 /// Runs one async test case against SQLite and against PostgreSQL: each backend becomes its own
 /// `#[tokio::test]`, so a failure names the backend.
 ///
