@@ -68,6 +68,7 @@ async fn try_seed(store: &Store) -> anyhow::Result<()> {
             message: "Demo dashboard created on first start".into(),
             actor: "pharos".into(),
             restored_from: 0,
+            request_key: None,
         })
         .await;
     match saved {

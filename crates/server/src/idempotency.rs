@@ -45,6 +45,24 @@ pub const LOCK: Duration = Duration::from_secs(60);
 /// Largest response body stored for replay; larger answers are passed through and not kept.
 pub const MAX_STORED_BODY: usize = 1024 * 1024;
 
+/// Names the keyed request a handler runs for: a hash of the caller's scope and the key, in the
+/// request's extensions. A handler whose write keeps it in the write's own transaction (dashboard
+/// saves keep it on the version row) lets a retry find the result of a first attempt whose replica
+/// died after its commit but before its response was stored: the one gap a stored response cannot
+/// close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestKey(pub String);
+
+impl RequestKey {
+    pub fn new(scope: &str, key: &str) -> RequestKey {
+        let mut hash = Sha256::new();
+        hash.update(scope.as_bytes());
+        hash.update(b"\n");
+        hash.update(key.as_bytes());
+        RequestKey(hex::encode(hash.finalize()))
+    }
+}
+
 /// The middleware: see the module documentation.
 pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !applies_to(req.method(), req.uri().path()) {
@@ -103,7 +121,8 @@ pub async fn deduplicate(State(state): State<AppState>, req: Request, next: Next
     };
     match claim {
         IdempotencyClaim::Claimed { owner } => {
-            let req = Request::from_parts(parts, Body::from(body));
+            let mut req = Request::from_parts(parts, Body::from(body));
+            req.extensions_mut().insert(RequestKey::new(&scope, &key));
             // A task of its own: a client hanging up must not cancel the write between its commit
             // and storing its response (the retry would then run it twice).
             let task = tokio::spawn(

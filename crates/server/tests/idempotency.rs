@@ -408,3 +408,91 @@ async fn a_second_replica_replays_the_first_ones_answer() {
     .await;
     assert_eq!(other.0, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+// The one gap a stored response cannot close: the first attempt's replica commits the save and
+// dies before it stores the key's response. The retry takes the key over and must answer with
+// the version that attempt wrote, not fail its version check (412) nor save it again.
+backend_matrix!(
+    a_save_committed_by_a_dead_replica_is_answered,
+    |backend| async move {
+        let px = Pharos::start(backend).await;
+        let admin = px.admin();
+        let store = store_of(&px).await;
+        let scope = "org:1:user:1";
+        let created = post(
+            &admin,
+            "/api/dashboards/db",
+            &serde_json::to_vec(&json!({"dashboard": {"uid": "idem-gap", "title": "Gap"}}))
+                .unwrap(),
+            None,
+        )
+        .await;
+        assert_eq!(created.0, StatusCode::OK, "{}", created.2);
+        let save = |counter: i64| {
+            serde_json::to_vec(&json!({
+            "dashboard": {"uid": "idem-gap", "title": "Gap", "version": counter, "counter": counter},
+            "overwrite": false
+        }))
+        .unwrap()
+        };
+        for (key, counter, overwrite) in [("gap-1", 1, false), ("gap-2", 2, true)] {
+            let mut body: Value = serde_json::from_slice(&save(counter)).unwrap();
+            body["overwrite"] = json!(overwrite);
+            let body = serde_json::to_vec(&body).unwrap();
+            let fingerprint = pharos_server::idempotency::fingerprint(
+                &axum::http::Method::POST,
+                "/api/dashboards/db",
+                &body,
+            );
+            // The dead replica's claim and its committed save, as it left them.
+            store
+                .claim_idempotency_key(
+                    scope,
+                    key,
+                    &fingerprint,
+                    "0123456789abcdef",
+                    pharos_store::now_ms(),
+                    60_000,
+                )
+                .await
+                .unwrap();
+            let dashboard =
+                json!({"uid": "idem-gap", "title": "Gap", "version": counter, "counter": counter});
+            let committed = store
+                .save_dashboard(pharos_store::SaveDashboard {
+                    org_id: 1,
+                    dashboard: dashboard.as_object().unwrap().clone(),
+                    folder_uid: None,
+                    overwrite,
+                    message: String::new(),
+                    actor: "user:1".into(),
+                    restored_from: 0,
+                    request_key: Some(pharos_server::idempotency::RequestKey::new(scope, key).0),
+                })
+                .await
+                .unwrap();
+            assert_eq!(committed.version, counter + 1);
+
+            let retry = post(&admin, "/api/dashboards/db", &body, Some(key)).await;
+            assert_eq!(retry.0, StatusCode::OK, "{key}: {}", retry.2);
+            let answer: Value = serde_json::from_str(&retry.2).unwrap();
+            assert_eq!(answer["version"], json!(counter + 1), "{key}: {answer}");
+            assert_eq!(answer["uid"], json!("idem-gap"));
+            assert_eq!(
+                version_count(&admin, "idem-gap").await,
+                usize::try_from(counter + 1).unwrap(),
+                "{key}: saved once"
+            );
+            let again = post(&admin, "/api/dashboards/db", &body, Some(key)).await;
+            assert_eq!(again.1.as_deref(), Some("true"), "{key}: replayed after");
+            assert_eq!(again.2, retry.2);
+        }
+        // Without a key nothing marks the save as this request's: the version check answers.
+        let stale = post(&admin, "/api/dashboards/db", &save(1), None).await;
+        assert_eq!(stale.0, StatusCode::PRECONDITION_FAILED, "{}", stale.2);
+        // Another key for the same stale body is another request: the version check answers too.
+        let other = post(&admin, "/api/dashboards/db", &save(1), Some("gap-other")).await;
+        assert_eq!(other.0, StatusCode::PRECONDITION_FAILED, "{}", other.2);
+        store.close().await;
+    }
+);

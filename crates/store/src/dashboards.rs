@@ -44,6 +44,10 @@ pub struct SaveDashboard {
     pub actor: String,
     /// The version this save restores, or 0.
     pub restored_from: i64,
+    /// Identifies the request (a hash of its caller and `Idempotency-Key`), when it has one: kept
+    /// on the version row the save writes, so a retry of a save that committed finds its result
+    /// (see [`Store::save_dashboard`]).
+    pub request_key: Option<String>,
 }
 
 /// What a save produced.
@@ -257,6 +261,56 @@ fn dashboard_from_row(r: DashboardRow) -> StoreResult<Dashboard> {
     })
 }
 
+/// One row of `dashboard_versions` to write.
+struct NewVersion<'a> {
+    dashboard_id: i64,
+    version: i64,
+    parent_version: i64,
+    restored_from: i64,
+    message: &'a str,
+    data: String,
+    created: i64,
+    actor: &'a str,
+    request_key: Option<&'a str>,
+}
+
+/// The result of the save that wrote a version under `request_key`, if one did.
+async fn saved_by_request(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    org_id: i64,
+    request_key: &str,
+) -> StoreResult<Option<SavedDashboard>> {
+    let row: Option<(
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT d.id, d.uid, d.title, d.slug, v.version, d.folder_id, f.uid \
+             FROM dashboard_versions v JOIN dashboards d ON d.id = v.dashboard_id \
+             LEFT JOIN folders f ON f.id = d.folder_id \
+             WHERE v.request_key = $1 AND d.org_id = $2",
+    )
+    .bind(request_key.to_string())
+    .bind(org_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(
+        |(id, uid, title, slug, version, folder_id, folder_uid)| SavedDashboard {
+            id,
+            uid,
+            title,
+            slug,
+            version,
+            folder_id,
+            folder_uid,
+        },
+    ))
+}
+
 impl Store {
     /// Creates or updates a dashboard following Grafana's save rules (see the module docs).
     pub async fn save_dashboard(&self, mut cmd: SaveDashboard) -> StoreResult<SavedDashboard> {
@@ -299,10 +353,20 @@ impl Store {
             message,
             actor,
             restored_from,
+            request_key,
         } = cmd;
         let (org_id, overwrite, restored_from) = (*org_id, *overwrite, *restored_from);
         let folder_uid = folder_uid.clone().filter(|u| !u.is_empty());
         let mut tx = self.begin_write().await?;
+
+        // A retry of a save that already committed (its replica died before storing the
+        // Idempotency-Key response) answers with what that save wrote, instead of failing the
+        // version check against its own change or applying it twice.
+        if let Some(request_key) = request_key.as_deref() {
+            if let Some(saved) = saved_by_request(&mut tx, org_id, request_key).await? {
+                return Ok(saved);
+            }
+        }
 
         let folder_id: Option<i64> = match &folder_uid {
             None => None,
@@ -414,14 +478,17 @@ impl Store {
                     .await?;
                 self.insert_version(
                     &mut tx,
-                    found.id,
-                    version,
-                    found.version,
-                    restored_from,
-                    message,
-                    data,
-                    now,
-                    actor,
+                    NewVersion {
+                        dashboard_id: found.id,
+                        version,
+                        parent_version: found.version,
+                        restored_from,
+                        message,
+                        data,
+                        created: now,
+                        actor,
+                        request_key: request_key.as_deref(),
+                    },
                 )
                 .await?;
                 (found.id, found.uid.clone(), version, found.version)
@@ -454,8 +521,21 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                self.insert_version(&mut tx, id, 1, 0, restored_from, message, data, now, actor)
-                    .await?;
+                self.insert_version(
+                    &mut tx,
+                    NewVersion {
+                        dashboard_id: id,
+                        version: 1,
+                        parent_version: 0,
+                        restored_from,
+                        message,
+                        data,
+                        created: now,
+                        actor,
+                        request_key: request_key.as_deref(),
+                    },
+                )
+                .await?;
                 (id, uid, 1, 0)
             }
         };
@@ -484,31 +564,24 @@ impl Store {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn insert_version(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        dashboard_id: i64,
-        version: i64,
-        parent_version: i64,
-        restored_from: i64,
-        message: &str,
-        data: String,
-        now: i64,
-        actor: &str,
+        row: NewVersion<'_>,
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO dashboard_versions (dashboard_id, version, parent_version, restored_from, message, data, \
-             created, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created, created_by, request_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(dashboard_id)
-        .bind(version)
-        .bind(parent_version)
-        .bind(restored_from)
-        .bind(message.to_string())
-        .bind(data)
-        .bind(now)
-        .bind(actor.to_string())
+        .bind(row.dashboard_id)
+        .bind(row.version)
+        .bind(row.parent_version)
+        .bind(row.restored_from)
+        .bind(row.message.to_string())
+        .bind(row.data)
+        .bind(row.created)
+        .bind(row.actor.to_string())
+        .bind(row.request_key.map(str::to_string))
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -625,12 +698,14 @@ impl Store {
     }
 
     /// Saves an old version's JSON as the newest version, in the dashboard's current folder.
+    /// `request_key` as in [`SaveDashboard::request_key`].
     pub async fn restore_dashboard_version(
         &self,
         org_id: i64,
         uid: &str,
         version: i64,
         actor: &str,
+        request_key: Option<&str>,
     ) -> StoreResult<SavedDashboard> {
         let current = self.dashboard_by_uid(org_id, uid).await?;
         let old = self.dashboard_version(org_id, uid, version).await?;
@@ -645,6 +720,7 @@ impl Store {
             message: format!("Restored from version {version}"),
             actor: actor.to_string(),
             restored_from: version,
+            request_key: request_key.map(str::to_string),
         })
         .await
     }

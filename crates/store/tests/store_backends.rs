@@ -46,6 +46,7 @@ async fn rules(store: Store) {
         message: String::new(),
         actor: "alice".into(),
         restored_from: 0,
+        request_key: None,
     };
     let saved = store
         .save_dashboard(save(
@@ -115,7 +116,7 @@ async fn rules(store: Store) {
     assert_eq!(hits[0].kind, SearchHitKind::Folder);
     assert!(hits[1].is_starred);
     let restored = store
-        .restore_dashboard_version(1, &saved.uid, 1, "alice")
+        .restore_dashboard_version(1, &saved.uid, 1, "alice", None)
         .await
         .unwrap();
     assert_eq!(restored.version, 3);

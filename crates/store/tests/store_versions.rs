@@ -20,6 +20,7 @@ fn save(uid: &str, version: i64) -> SaveDashboard {
         message: String::new(),
         actor: "test".into(),
         restored_from: 0,
+        request_key: None,
     }
 }
 

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use pharos_store::{
     Dashboard, Provisioned, ProvisionedKind, SaveDashboard, SavedDashboard, StoreError,
 };
@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::{app_url, rfc3339};
 use crate::auth::{Editor, Identity, Viewer};
 use crate::error::{ApiError, ApiResult, StoreContext};
+use crate::idempotency::RequestKey;
 use crate::json::{EncodedBody, JsonBody};
 use crate::state::AppState;
 
@@ -145,10 +146,11 @@ fn save_response(state: &AppState, saved: SavedDashboard) -> SaveResponse {
 async fn save(
     State(state): State<AppState>,
     Editor(who): Editor,
+    request_key: Option<Extension<RequestKey>>,
     JsonBody(req): JsonBody<SaveRequest>,
 ) -> ApiResult<Json<SaveResponse>> {
     let dashboard = dashboard_object(req.dashboard)?;
-    let saved = save_as(&state, &who, dashboard, req.target).await?;
+    let saved = save_as(&state, &who, dashboard, req.target, request_key).await?;
     Ok(Json(save_response(&state, saved)))
 }
 
@@ -171,6 +173,7 @@ async fn save_as(
     who: &Identity,
     dashboard: Map<String, Value>,
     target: SaveTarget,
+    request_key: Option<Extension<RequestKey>>,
 ) -> ApiResult<SavedDashboard> {
     if let Some(uid) = target_uid(state, who.org_id, &dashboard).await? {
         check_savable(state, who.org_id, &uid).await?;
@@ -186,6 +189,7 @@ async fn save_as(
             message: target.message,
             actor: who.actor().to_string(),
             restored_from: 0,
+            request_key: request_key.map(|Extension(RequestKey(key))| key),
         })
         .await
         .map_err(save_error)
@@ -437,12 +441,20 @@ async fn restore(
     State(state): State<AppState>,
     Editor(who): Editor,
     Path(uid): Path<String>,
+    request_key: Option<Extension<RequestKey>>,
     JsonBody(req): JsonBody<RestoreRequest>,
 ) -> ApiResult<Json<SaveResponse>> {
     check_savable(&state, who.org_id, &uid).await?;
+    let request_key = request_key.map(|Extension(RequestKey(key))| key);
     let saved = state
         .store
-        .restore_dashboard_version(who.org_id, &uid, req.version, who.actor())
+        .restore_dashboard_version(
+            who.org_id,
+            &uid,
+            req.version,
+            who.actor(),
+            request_key.as_deref(),
+        )
         .await
         .or_api("Dashboard version")?;
     Ok(Json(save_response(&state, saved)))
@@ -486,6 +498,7 @@ fn fill_inputs(value: &mut Value, inputs: &[(String, String)]) {
 async fn import(
     State(state): State<AppState>,
     Editor(who): Editor,
+    request_key: Option<Extension<RequestKey>>,
     JsonBody(req): JsonBody<ImportRequest>,
 ) -> ApiResult<Json<Value>> {
     let mut dashboard = dashboard_object(req.dashboard)?;
@@ -525,7 +538,7 @@ async fn import(
     if let Some(id) = dashboard.get_mut("id") {
         *id = Value::Null;
     }
-    let saved = save_as(&state, &who, dashboard, req.target).await?;
+    let saved = save_as(&state, &who, dashboard, req.target, request_key).await?;
     let url = app_url(&state, &format!("/d/{}/{}", saved.uid, saved.slug));
     Ok(Json(json!({
         "pluginId": "",

@@ -248,6 +248,7 @@ async fn apply_file(
             message: format!("provisioned from {}", file.rel),
             actor: ACTOR.into(),
             restored_from: 0,
+            request_key: None,
         })
         .await
         .map_err(|e| format!("{}: {e}", file.rel))?;
