@@ -55,6 +55,8 @@ import {
 import { startPharos } from './lib/pharos.mjs';
 import { startNodeExporter, startPrometheus, waitForSamples } from './lib/prometheus.mjs';
 import { tail } from './lib/processes.mjs';
+import { scenarios as alertingRuleScenarios } from './scenarios/alerting-rules.mjs';
+import { scenarios as alertingNotificationScenarios } from './scenarios/alerting-notifications.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -955,7 +957,15 @@ const adminScenarios = [
   },
 ];
 
-const scenarios = [...basicScenarios, ...datasourceScenarios, ...nodeExporterScenarios, ...editScenarios, ...adminScenarios];
+const scenarios = [
+  ...basicScenarios,
+  ...datasourceScenarios,
+  ...nodeExporterScenarios,
+  ...editScenarios,
+  ...adminScenarios,
+  ...alertingRuleScenarios,
+  ...alertingNotificationScenarios,
+];
 
 // --- the run ----------------------------------------------------------------------------------
 
