@@ -54,6 +54,16 @@ const adminPages = () => import('../pages/admin');
 const UsersPage = lazy(() => adminPages().then((m) => ({ default: m.UsersPage })));
 const ServiceAccountsPage = lazy(() => adminPages().then((m) => ({ default: m.ServiceAccountsPage })));
 const ClusterPage = lazy(() => adminPages().then((m) => ({ default: m.ClusterPage })));
+// Alerting: the rule pages (list, editor, history) are one chunk; the editor pulls the query editors.
+const alertingPages = () => import('../pages/alerting');
+const AlertRuleListPage = lazy(() => alertingPages().then((m) => ({ default: m.RuleListPage })));
+const AlertRuleEditorPage = lazy(() => alertingPages().then((m) => ({ default: m.RuleEditorPage })));
+const AlertHistoryPage = lazy(() => alertingPages().then((m) => ({ default: m.HistoryPage })));
+// Notifications (contact points, policies, silences): a chunk of their own.
+const notificationPages = () => import('../pages/alerting-notifications');
+const ContactPointsPage = lazy(() => notificationPages().then((m) => ({ default: m.ContactPointsPage })));
+const PoliciesPage = lazy(() => notificationPages().then((m) => ({ default: m.PoliciesPage })));
+const SilencesPage = lazy(() => notificationPages().then((m) => ({ default: m.SilencesPage })));
 
 export function App() {
   return (
@@ -76,6 +86,14 @@ export function App() {
               <Route path="/admin/users" element={<UsersPage />} />
               <Route path="/org/serviceaccounts" element={<ServiceAccountsPage />} />
               <Route path="/admin/cluster" element={<ClusterPage />} />
+              <Route path="/alerting" element={<Navigate to="/alerting/list" replace />} />
+              <Route path="/alerting/list" element={<AlertRuleListPage />} />
+              <Route path="/alerting/new" element={<AlertRuleEditorPage />} />
+              <Route path="/alerting/:uid/edit" element={<AlertRuleEditorPage key="edit" />} />
+              <Route path="/alerting/history" element={<AlertHistoryPage />} />
+              <Route path="/alerting/notifications" element={<ContactPointsPage />} />
+              <Route path="/alerting/routes" element={<PoliciesPage />} />
+              <Route path="/alerting/silences" element={<SilencesPage />} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
           </Routes>
