@@ -9,6 +9,7 @@
 #![allow(clippy::type_complexity)]
 
 mod alerting;
+mod backup;
 mod changes;
 mod cluster;
 mod dashboards;
@@ -32,6 +33,10 @@ pub use alerting::{
     ContactPointInput, GroupRule, NewAlertRule, NewAlertStateTransition, NewNotification,
     NotificationEntry, NotificationGroup, NotificationGroupBatch, NotificationPolicy,
     NotificationStatus, Silence, SilenceInput, ALERTING_LEASE, MAX_ALERTING_NAME_LEN,
+};
+pub use backup::{
+    latest_schema, BackupCounts, BackupError, BackupHeader, BackupResult, Progress, BACKUP_FORMAT,
+    BACKUP_FORMAT_VERSION, BACKUP_TABLES,
 };
 pub use changes::{Change, CHANGE_CHANNEL};
 pub use cluster::{Lease, Member};
