@@ -201,8 +201,8 @@ export function RuleEditorPage() {
                 ))}
                 {q.datasourceUid && !queryDatasources.some((d) => d.uid === q.datasourceUid) && <option value={q.datasourceUid}>{q.datasourceUid} (not found)</option>}
               </select>
-              <label className="rule-fields">
-                <span className="muted">Range</span>
+              <label className="inline-label">
+                Range
                 <input aria-label={`Time range of ${q.refId}`} data-testid="alert-rule-query-range" size={6} value={q.range} onChange={(e) => setQuery(i, { ...q, range: e.target.value })} title="How far back the query looks at each evaluation (10m, 1h)" />
               </label>
               <span className="spacer" />

@@ -114,7 +114,10 @@ export function RuleListPage() {
           {shown.map((folder) => (
             <section key={folder.folderUid} className="rule-folder" data-testid="alert-rule-folder">
               <h2>
-                <span aria-hidden="true">📁</span> {folder.title}
+                <svg className="folder-icon" viewBox="0 0 16 16" aria-hidden="true">
+                  <path d="M1 3.5A1.5 1.5 0 0 1 2.5 2h3.6l1.5 1.5h5.9A1.5 1.5 0 0 1 15 5v7.5a1.5 1.5 0 0 1-1.5 1.5h-11A1.5 1.5 0 0 1 1 12.5z" />
+                </svg>
+                {folder.title}
               </h2>
               {folder.groups.map((group) => (
                 <RuleGroupTable key={group.name} group={group} canEdit={canEdit === true} />
@@ -142,13 +145,13 @@ function RuleGroupTable({ group, canEdit }: { group: RuleStateGroup; canEdit: bo
       <table className="rule-table">
         <thead>
           <tr>
-            <th style={{ width: 24 }} aria-label="Instances" />
+            <th style={{ width: 32 }} aria-label="Instances" />
             <th style={{ width: 110 }}>State</th>
             <th>Name</th>
-            <th>Instances</th>
-            <th>Health</th>
-            <th>Labels</th>
-            <th aria-label="Actions" />
+            <th style={{ width: 190 }}>Instances</th>
+            <th style={{ width: 80 }}>Health</th>
+            <th style={{ width: '22%' }}>Labels</th>
+            <th style={{ width: 160 }} aria-label="Actions" />
           </tr>
         </thead>
         <tbody>
