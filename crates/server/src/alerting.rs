@@ -12,7 +12,7 @@ use pharos_alerting::scheduler::{
     NotifierFactory, RuleQuerier, Scheduler, SchedulerMetrics, SchedulerSettings,
 };
 use pharos_alerting::AlertQuery;
-use pharos_datasource::{QueryItem, TimeRange};
+use pharos_datasource::{Frame, QueryItem, TimeRange};
 use pharos_store::{ContactPoint, Store, ALERTING_LEASE};
 use serde_json::Value;
 
@@ -42,46 +42,38 @@ impl EngineQuerier {
             .state
             .get()
             .ok_or_else(|| "the server is starting".to_string())?;
-        let all = crate::datasources::org(state, org_id)
-            .await
-            .map_err(|e| e.message)?;
-        let entry = all
-            .items
-            .iter()
-            .find(|e| e.stored.uid == query.datasource_uid)
-            .ok_or_else(|| format!("datasource {:?} not found", query.datasource_uid))?;
-        let datasource = crate::datasources::usable(entry).map_err(|e| e.message)?;
-        let mut model = match &query.model {
-            Value::Object(m) => m.clone(),
-            _ => serde_json::Map::new(),
-        };
-        model.insert("refId".into(), Value::String(query.ref_id.clone()));
-        let int = |key: &str, default: i64| {
-            model
-                .get(key)
-                .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
-                .map(|f| f as i64)
-                .filter(|v| *v > 0)
-                .unwrap_or(default)
-        };
-        let item = QueryItem {
-            ref_id: query.ref_id.clone(),
-            interval_ms: int("intervalMs", DEFAULT_INTERVAL_MS),
-            max_data_points: int("maxDataPoints", DEFAULT_MAX_DATA_POINTS),
-            model,
-        };
-        // relativeTimeRange is seconds before the evaluation time.
-        let range = TimeRange {
-            from_ms: at_ms.saturating_sub(query.relative_time_range.from.saturating_mul(1000)),
-            to_ms: at_ms.saturating_sub(query.relative_time_range.to.saturating_mul(1000)),
-        };
-        let run = state.engine.query(&datasource, &item, range, at_ms, true);
-        let (frames, _) = tokio::time::timeout(timeout, run)
-            .await
-            .map_err(|_| format!("no answer within {timeout:?}"))?
-            .map_err(|e| e.to_string())?;
+        let frames = query_frames(state, org_id, query, at_ms, timeout).await?;
         pharos_alerting::frames::data_from_frames(&frames)
     }
+}
+
+/// Runs one of a rule's datasource queries through the engine as evaluation at `at_ms` runs it,
+/// and answers the datasource's frames: the scheduler's path, shared with the rule editor's
+/// preview (`POST /api/v1/eval`) so both ask the datasource the same question.
+pub async fn query_frames(
+    state: &AppState,
+    org_id: i64,
+    query: &AlertQuery,
+    at_ms: i64,
+    timeout: Duration,
+) -> Result<Arc<Vec<Frame>>, String> {
+    let all = crate::datasources::org(state, org_id)
+        .await
+        .map_err(|e| e.message)?;
+    let entry = all
+        .items
+        .iter()
+        .find(|e| e.stored.uid == query.datasource_uid)
+        .ok_or_else(|| format!("datasource {:?} not found", query.datasource_uid))?;
+    let datasource = crate::datasources::usable(entry).map_err(|e| e.message)?;
+    let item = query_item(query);
+    let range = query_range(query, at_ms);
+    let run = state.engine.query(&datasource, &item, range, at_ms, true);
+    let (frames, _) = tokio::time::timeout(timeout, run)
+        .await
+        .map_err(|_| format!("no answer within {timeout:?}"))?
+        .map_err(|e| e.to_string())?;
+    Ok(frames)
 }
 
 impl RuleQuerier for EngineQuerier {
@@ -129,6 +121,39 @@ impl NotifierFactory for ContactPointNotifiers {
         // TODO(smtp): the server has no SMTP settings yet, so e-mail contact points fail
         // permanently ("e-mail needs SMTP to be configured").
         notify::from_settings(&cp.kind, &settings, None)
+    }
+}
+
+/// A rule query as the engine takes it: the model with the refId, Grafana's defaults for
+/// `intervalMs` and `maxDataPoints` where the model has none.
+pub fn query_item(query: &AlertQuery) -> QueryItem {
+    let mut model = match &query.model {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    model.insert("refId".into(), Value::String(query.ref_id.clone()));
+    let int = |key: &str, default: i64| {
+        model
+            .get(key)
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+            .map(|f| f as i64)
+            .filter(|v| *v > 0)
+            .unwrap_or(default)
+    };
+    QueryItem {
+        ref_id: query.ref_id.clone(),
+        interval_ms: int("intervalMs", DEFAULT_INTERVAL_MS),
+        max_data_points: int("maxDataPoints", DEFAULT_MAX_DATA_POINTS),
+        model,
+    }
+}
+
+/// The range a rule query covers when evaluated at `at_ms` (`relativeTimeRange` is seconds
+/// before the evaluation time).
+pub fn query_range(query: &AlertQuery, at_ms: i64) -> TimeRange {
+    TimeRange {
+        from_ms: at_ms.saturating_sub(query.relative_time_range.from.saturating_mul(1000)),
+        to_ms: at_ms.saturating_sub(query.relative_time_range.to.saturating_mul(1000)),
     }
 }
 

@@ -1106,3 +1106,108 @@ backend_matrix!(
         assert_eq!(upto["data"]["values"][0][0], at);
     }
 );
+
+// ---------------------------------------------------------------- queries checked by their datasource
+
+/// A rule whose query A is `expr` against the datasource `datasource`.
+fn rule_with_query(title: &str, datasource: &str, expr: &str) -> Value {
+    let mut body = rule(title, "checked");
+    body["data"][0]["datasourceUid"] = json!(datasource);
+    body["data"][0]["model"]["expr"] = json!(expr);
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_the_datasource_refuses_is_a_400_at_save_time() {
+    let prometheus =
+        pharos_testkit::prometheus::Prometheus::start(&[], Duration::from_secs(1)).await;
+    let px = start(Backend::Sqlite).await;
+    let admin = px.admin();
+    setup(&admin).await;
+    let (s, b) = admin
+        .post(
+            "/api/datasources",
+            json!({"name": "Live", "type": "prometheus", "uid": "live", "url": prometheus.url}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // Prometheus' own parser is the judge, and its words are the message.
+    let (s, body) = admin
+        .post(
+            "/api/v1/provisioning/alert-rules",
+            rule_with_query("Broken", "live", "rate(up[5m]"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let said = message(&body);
+    assert!(
+        said.starts_with("invalid alert rule: query A: ") && said.contains("parse error"),
+        "{said}"
+    );
+    let (s, body) = admin
+        .post(
+            "/api/v1/provisioning/alert-rules",
+            rule_with_query("Bad function", "live", "no_such_function(up)"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(message(&body).contains("no_such_function"), "{body}");
+
+    // A good query saves; an update to a broken one is refused and the rule stays as it was.
+    let (s, created) = admin
+        .post(
+            "/api/v1/provisioning/alert-rules",
+            rule_with_query("Fine", "live", "rate(up[5m])"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let uid = created["uid"].as_str().unwrap().to_string();
+    let mut broken = created.clone();
+    broken["data"][0]["model"]["expr"] = json!("sum by (job up");
+    let (s, body) = admin
+        .put(&format!("/api/v1/provisioning/alert-rules/{uid}"), broken)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        message(&body).starts_with("invalid alert rule: query A: "),
+        "{body}"
+    );
+    let (_, now) = admin
+        .get(&format!("/api/v1/provisioning/alert-rules/{uid}"))
+        .await;
+    assert_eq!(now["data"][0]["model"]["expr"], "rate(up[5m])");
+
+    // The rule-group PUT checks every rule's queries too.
+    let group = json!({"interval": 60, "rules": [
+        rule_with_query("Fine", "live", "up"),
+        rule_with_query("Broken", "live", "up{"),
+    ]});
+    let (s, body) = admin
+        .put(
+            "/api/v1/provisioning/folder/infra/rule-groups/checked",
+            group,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        message(&body).starts_with("invalid alert rule: query A: "),
+        "{body}"
+    );
+
+    // A datasource that cannot be reached says nothing about the query: the save goes on (the
+    // rule's evaluations report the error) and the log says why it was not checked.
+    let (s, body) = admin
+        .post(
+            "/api/v1/provisioning/alert-rules",
+            rule_with_query("Unreachable", "prom", "rate(up[5m]"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert!(
+        px.logs()
+            .iter()
+            .any(|l| l.contains("could not be checked at save")),
+        "a warning is logged"
+    );
+}

@@ -10,6 +10,7 @@
 //! `alert.notifications:write`, `alert.silences:create`).
 
 mod contact_points;
+mod eval;
 mod policies;
 mod rules;
 mod silences;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(silences::router())
         .merge(state::router())
+        .merge(eval::router())
 }
 
 /// The header that saves a resource without provenance (editable in the UI), as in Grafana.

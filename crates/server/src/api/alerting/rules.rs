@@ -12,6 +12,8 @@
 //! PUT that sends a `version` other than the stored one is refused with 409, as Grafana answers an
 //! optimistic-lock failure; a PUT without one overwrites.
 
+use std::time::Duration;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +21,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use pharos_alerting::model::{AlertRule, RuleGroup};
 use pharos_alerting::{compile_rule, validate_group};
+use pharos_datasource::QueryError;
 use pharos_store::{AlertRuleGroupUpdate, GroupRule, NewAlertRule, StoreError};
 use serde_json::{json, Value};
 
@@ -128,7 +131,7 @@ async fn check_rule(state: &AppState, org_id: i64, rule: &AlertRule) -> ApiResul
     }
     compile_rule(rule).map_err(invalid)?;
     check_folder(state, org_id, &rule.folder_uid).await?;
-    check_queries(state, org_id, rule).await
+    check_queries(state, org_id, rule, QueryCheck::AskDatasources).await
 }
 
 async fn check_folder(state: &AppState, org_id: i64, folder_uid: &str) -> ApiResult<()> {
@@ -141,7 +144,25 @@ async fn check_folder(state: &AppState, org_id: i64, folder_uid: &str) -> ApiRes
     }
 }
 
-async fn check_queries(state: &AppState, org_id: i64, rule: &AlertRule) -> ApiResult<()> {
+/// How far [`check_queries`] goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum QueryCheck {
+    /// Every query's datasource is one of the org's (the preview: what the datasource says of
+    /// the query is its answer there).
+    DatasourcesOnly,
+    /// Also ask each datasource whether it takes the query (a rule save).
+    AskDatasources,
+}
+
+/// The longest a save waits for a datasource's opinion of a query.
+const VALIDATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(super) async fn check_queries(
+    state: &AppState,
+    org_id: i64,
+    rule: &AlertRule,
+    how: QueryCheck,
+) -> ApiResult<()> {
     let datasources = resolver::org(state, org_id).await?;
     for query in rule.data.iter().filter(|q| !q.is_expression()) {
         let Some(entry) = datasources
@@ -167,8 +188,58 @@ async fn check_queries(state: &AppState, org_id: i64, rule: &AlertRule) -> ApiRe
                 )));
             }
         }
+        if how == QueryCheck::AskDatasources {
+            ask_datasource(state, entry, query).await?;
+        }
     }
     Ok(())
+}
+
+/// Runs `query` once at now against its datasource, whose own parser is the judge: an answer
+/// that the query is wrong (Prometheus' `bad_data`, an unknown TestData scenario, ...) refuses
+/// the save with the datasource's words. A datasource that cannot be reached, or does not answer
+/// in time, says nothing about the query: the save goes on (with a warning in the log) and the
+/// rule's evaluations report the error.
+async fn ask_datasource(
+    state: &AppState,
+    entry: &resolver::Entry,
+    query: &pharos_alerting::AlertQuery,
+) -> ApiResult<()> {
+    let datasource = match resolver::usable(entry) {
+        Ok(ds) => ds,
+        Err(e) => {
+            tracing::warn!(datasource = %entry.stored.uid, error = %e.message, "an alert rule's query could not be checked at save: its datasource is not usable");
+            return Ok(());
+        }
+    };
+    let mut item = crate::alerting::query_item(query);
+    if datasource.kind == "prometheus" {
+        // One instant evaluation is all a check needs: the cheapest question Prometheus parses
+        // the whole expression for.
+        item.model.insert("instant".into(), Value::Bool(true));
+        item.model.insert("range".into(), Value::Bool(false));
+    }
+    let at_ms = super::now_ms();
+    let range = crate::alerting::query_range(query, at_ms);
+    let timeout = VALIDATION_TIMEOUT.min(state.config.alerting_evaluation_timeout);
+    let run = state.engine.query(&datasource, &item, range, at_ms, true);
+    match tokio::time::timeout(timeout, run).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(QueryError::BadQuery(message))) => {
+            // Some sources already name the query; say it once.
+            let prefix = format!("query {}: ", query.ref_id);
+            let message = message.strip_prefix(&prefix).unwrap_or(&message);
+            Err(invalid(format!("{prefix}{message}")))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(datasource = %entry.stored.uid, query = %query.ref_id, error = %e, "an alert rule's query could not be checked at save: its datasource did not answer; the rule is saved and its evaluations will report the error");
+            Ok(())
+        }
+        Err(_) => {
+            tracing::warn!(datasource = %entry.stored.uid, query = %query.ref_id, "an alert rule's query could not be checked at save: its datasource did not answer within {timeout:?}; the rule is saved");
+            Ok(())
+        }
+    }
 }
 
 // ------------------------------------------------------------------ single rules
@@ -328,7 +399,7 @@ async fn put_group(
         if rule.extra.get("record").is_some_and(|r| !r.is_null()) {
             return Err(invalid("recording rules are not supported"));
         }
-        check_queries(&state, who.org_id, rule).await?;
+        check_queries(&state, who.org_id, rule, QueryCheck::AskDatasources).await?;
     }
     check_folder(&state, who.org_id, &folder_uid).await?;
     let mut rules = Vec::with_capacity(group.rules.len());
