@@ -142,18 +142,49 @@ impl BackupCounts {
 /// Progress of a long backup or restore: the table being copied and rows done in it so far.
 pub type Progress<'a> = &'a mut (dyn FnMut(&str, u64) + Send);
 
-/// Writes lines and hashes every byte written, for the trailer.
-struct HashingWriter<W: Write> {
-    inner: W,
+/// Compressed bytes are handed on in chunks of about this size.
+const CHUNK: usize = 64 * 1024;
+
+/// Compresses lines, hashes every byte of them (for the trailer), and sends the compressed bytes
+/// on in chunks, waiting while the reader is behind (an HTTP client, a file).
+struct ChunkedWriter {
+    encoder: flate2::write::GzEncoder<Vec<u8>>,
     hash: Sha256,
+    out: tokio::sync::mpsc::Sender<Vec<u8>>,
 }
 
-impl<W: Write> HashingWriter<W> {
-    fn line(&mut self, value: &impl Serialize) -> BackupResult<()> {
+impl ChunkedWriter {
+    async fn line(&mut self, value: &impl Serialize) -> BackupResult<()> {
         let mut bytes = serde_json::to_vec(value).map_err(|e| invalid(e.to_string()))?;
         bytes.push(b'\n');
         self.hash.update(&bytes);
-        self.inner.write_all(&bytes)?;
+        self.encoder.write_all(&bytes)?;
+        if self.encoder.get_ref().len() >= CHUNK {
+            let chunk = std::mem::take(self.encoder.get_mut());
+            self.send(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&self, chunk: Vec<u8>) -> BackupResult<()> {
+        self.out.send(chunk).await.map_err(|_| {
+            BackupError::Io(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the backup's reader went away",
+            ))
+        })
+    }
+
+    async fn finish(self) -> BackupResult<()> {
+        let rest = self.encoder.finish()?;
+        if !rest.is_empty() {
+            self.out.send(rest).await.map_err(|_| {
+                BackupError::Io(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "the backup's reader went away",
+                ))
+            })?;
+        }
         Ok(())
     }
 }
@@ -293,11 +324,13 @@ fn quoted(identifier: &str) -> String {
 }
 
 impl Store {
-    /// Writes a consistent snapshot of every table of [`BACKUP_TABLES`] to `out` (gzip, see the
-    /// module documentation), from one read transaction, so replicas may keep writing meanwhile.
-    pub async fn backup<W: Write>(
+    /// Sends a consistent snapshot of every table of [`BACKUP_TABLES`] to `out`, as chunks of the
+    /// file (gzip, see the module documentation), from one read transaction, so replicas may keep
+    /// writing meanwhile. A bounded channel makes a slow reader slow the backup down, not fill
+    /// memory.
+    pub async fn backup(
         &self,
-        out: W,
+        out: tokio::sync::mpsc::Sender<Vec<u8>>,
         progress: Progress<'_>,
     ) -> BackupResult<BackupCounts> {
         let mut tx = match self.backend() {
@@ -318,10 +351,13 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(StoreError::from)?;
-        let encoder = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-        let mut file = HashingWriter {
-            inner: encoder,
+        let mut file = ChunkedWriter {
+            encoder: flate2::write::GzEncoder::new(
+                Vec::with_capacity(CHUNK * 2),
+                flate2::Compression::default(),
+            ),
             hash: Sha256::new(),
+            out,
         };
         file.line(&BackupHeader {
             format: BACKUP_FORMAT.into(),
@@ -330,7 +366,8 @@ impl Store {
             backend: self.backend().as_str().into(),
             schema,
             secret_key_check,
-        })?;
+        })
+        .await?;
         let mut counts = BackupCounts::default();
         for table in BACKUP_TABLES {
             let columns = columns_of(&mut tx, self.backend(), table).await?;
@@ -338,7 +375,8 @@ impl Store {
             file.line(&TableStart {
                 table: (*table).into(),
                 columns: names.clone(),
-            })?;
+            })
+            .await?;
             let select = format!(
                 "SELECT {} FROM {} ORDER BY 1",
                 names
@@ -356,7 +394,7 @@ impl Store {
                     let values = (0..names.len())
                         .map(|i| value_of(&row, i))
                         .collect::<BackupResult<Vec<Value>>>()?;
-                    file.line(&values)?;
+                    file.line(&values).await?;
                     rows += 1;
                     if rows.is_multiple_of(10_000) {
                         progress(table, rows);
@@ -366,7 +404,8 @@ impl Store {
             file.line(&TableEnd {
                 end: (*table).into(),
                 rows,
-            })?;
+            })
+            .await?;
             progress(table, rows);
             counts.tables.push(((*table).into(), rows));
         }
@@ -375,8 +414,8 @@ impl Store {
             tables: counts.tables.len(),
             rows: counts.total(),
         };
-        file.line(&trailer)?;
-        file.inner.finish()?.flush()?;
+        file.line(&trailer).await?;
+        file.finish().await?;
         tx.rollback().await.map_err(StoreError::from)?;
         Ok(counts)
     }
@@ -385,11 +424,12 @@ impl Store {
     /// transaction. Refuses a database holding data unless `force` (then its rows in the backed-up
     /// tables are replaced), a file of a newer format or schema, and one whose secrets need
     /// another `secret_key` than `secret_key_check` (the check value of the key this server runs
-    /// with); a damaged or truncated file is refused when found, with nothing written.
+    /// with; `None` when copying a database as it is, secrets and their check together); a
+    /// damaged or truncated file is refused when found, with nothing written.
     pub async fn restore<R: Read>(
         &self,
         input: R,
-        secret_key_check: &str,
+        secret_key_check: Option<&str>,
         force: bool,
         progress: Progress<'_>,
     ) -> BackupResult<BackupCounts> {
@@ -558,7 +598,7 @@ fn check_format(header: &BackupHeader) -> BackupResult<()> {
 fn check_header(
     header: &BackupHeader,
     target: Backend,
-    secret_key_check: &str,
+    secret_key_check: Option<&str>,
 ) -> BackupResult<()> {
     check_format(header)?;
     let latest = latest_schema(target);
@@ -568,8 +608,8 @@ fn check_header(
             header.schema
         )));
     }
-    if let Some(needed) = &header.secret_key_check {
-        if needed != secret_key_check {
+    if let (Some(needed), Some(ours)) = (&header.secret_key_check, secret_key_check) {
+        if needed != ours {
             return Err(invalid(
                 "the backup's secrets were encrypted with another secret_key: run the restore with the secret_key of the server it came from",
             ));

@@ -101,9 +101,17 @@ async fn populate(store: &Store) {
 }
 
 async fn backup_of(store: &Store) -> (Vec<u8>, BackupCounts) {
-    let mut out = Vec::new();
-    let counts = store.backup(&mut out, &mut |_, _| {}).await.unwrap();
-    (out, counts)
+    // A small channel: the backup waits for its reader, as behind a slow HTTP client.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+    let reader = tokio::spawn(async move {
+        let mut file = Vec::new();
+        while let Some(chunk) = rx.recv().await {
+            file.extend_from_slice(&chunk);
+        }
+        file
+    });
+    let counts = store.backup(tx, &mut |_, _| {}).await.unwrap();
+    (reader.await.unwrap(), counts)
 }
 
 fn ungzip(file: &[u8]) -> Vec<String> {
@@ -145,7 +153,9 @@ async fn round_trip(from_postgres: bool, to_postgres: bool) {
     let (target, s2) = fresh(to_postgres, "backup_dst").await;
     let mut progress_lines = 0;
     let restored = target
-        .restore(&file[..], KEY_CHECK, false, &mut |_, _| progress_lines += 1)
+        .restore(&file[..], Some(KEY_CHECK), false, &mut |_, _| {
+            progress_lines += 1
+        })
         .await
         .unwrap();
     assert_eq!(restored, counts);
@@ -199,7 +209,7 @@ async fn same_kind_round_trips() {
 async fn refused(target: &Store, file: &[u8], key: &str, force: bool, expected: &str) {
     let before = target.backup_table_counts().await.unwrap();
     let err = target
-        .restore(file, key, force, &mut |_, _| {})
+        .restore(file, Some(key), force, &mut |_, _| {})
         .await
         .expect_err(expected);
     assert!(
@@ -303,12 +313,12 @@ async fn bad_files_are_refused_before_anything_is_written() {
 
     // The good file restores; a second restore needs --force, and then replaces.
     target
-        .restore(&file[..], KEY_CHECK, false, &mut |_, _| {})
+        .restore(&file[..], Some(KEY_CHECK), false, &mut |_, _| {})
         .await
         .unwrap();
     refused(&target, &file, KEY_CHECK, false, "not empty").await;
     let counts = target
-        .restore(&file[..], KEY_CHECK, true, &mut |_, _| {})
+        .restore(&file[..], Some(KEY_CHECK), true, &mut |_, _| {})
         .await
         .unwrap();
     assert_eq!(target.backup_table_counts().await.unwrap(), counts);
