@@ -8,9 +8,13 @@
 // routes to) and 400 (a policy the server refuses) shown on the pages; and a Viewer, who sees the
 // lists without any write control.
 
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 
 import { byTestId, fail, recordProblems } from '../lib/page.mjs';
+import { freePort, requireProgram, startProcess } from '../lib/processes.mjs';
 
 /** Unique per run, so a rerun against a kept database still works. */
 const tag = Date.now().toString(36);
@@ -105,6 +109,42 @@ async function signedIn(browser, base, login, password, alsoExpected) {
 }
 
 const contactPoints = (pharos) => pharos.api('GET', '/api/v1/provisioning/contact-points');
+
+/**
+ * Debian's prometheus-alertmanager on a free loopback port, clustering off, routing everything to
+ * a receiver that sends nothing (the alerts it got stay readable on its v2 API).
+ */
+async function startAlertmanager() {
+  const program = requireProgram('prometheus-alertmanager', 'prometheus-alertmanager');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pharos-e2e-am-'));
+  fs.writeFileSync(path.join(dir, 'alertmanager.yml'), "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
+  const port = await freePort();
+  const child = startProcess('alertmanager', program, [
+    `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+    `--storage.path=${path.join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=',
+  ], { dir });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (child.exited() || Date.now() > deadline) {
+      await child.stop();
+      throw new Error(`prometheus-alertmanager did not get ready: ${child.log().slice(-1000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    alerts: async () => (await fetch(`${url}/api/v2/alerts`)).json(),
+    stop: async () => {
+      await child.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Set by the contact point scenario; the policy scenario routes to it. */
 let hookUid = '';
@@ -312,12 +352,66 @@ export const scenarios = [
       const chips = await row.locator(byTestId('matcher-chip')).allTextContents();
       if (chips.join(' ') !== `alertname=${alertName} severity!=info`) fail(`the row shows matchers ${JSON.stringify(chips)}`);
 
+      // The filter box asks the server for silences carrying the typed matchers.
+      await page.fill(byTestId('silence-filter'), `alertname=${alertName}, severity!=info`);
+      await eventually(async () => (await page.locator(byTestId('silence-row')).count()) === 1 && (await row.isVisible()), async () => `filtering by its matchers lists ${await page.locator(byTestId('silence-row')).count()} rows`);
+      await page.fill(byTestId('silence-filter'), `alertname=not-${alertName}`);
+      await eventually(async () => (await page.locator(byTestId('silence-row')).count()) === 0, async () => `filtering by another alertname still lists ${await page.locator(byTestId('silence-row')).count()} rows`);
+      await page.fill(byTestId('silence-filter'), '');
+      await visibleOrFail(row, 'clearing the filter does not list the silence again');
+
       await row.locator(byTestId('silence-expire')).click();
       await row.locator(byTestId('silence-expire-confirm')).click();
       await eventually(async () => (await row.getAttribute('data-state').catch(() => null)) === 'expired', async () => `after Expire the row is ${await row.getAttribute('data-state').catch(() => 'gone')}: ${await shownErrors(page)}`);
       const after = await pharos.api('GET', `/api/alertmanager/grafana/api/v2/silence/${silence.id}`);
       if (after.status.state !== 'expired') fail(`the API says the silence is ${after.status.state} after Expire`);
       report(`silence ${silence.id} (${chips.join(', ')}, 90 min, by ${silence.createdBy}) active → expired`);
+    },
+  },
+  {
+    name: 'alerting notifications: an Alertmanager integration added to the contact point, its Test reaches a real Alertmanager, then deleted',
+    shot: 'alerting-contact-point-alertmanager',
+    async run({ page, base, pharos, report }) {
+      if (!hookUid) fail('the contact point scenario did not create the contact point to add to');
+      const alertmanager = await startAlertmanager();
+      try {
+        await page.goto(`${base}/alerting/notifications`);
+        const group = page.locator(`${byTestId('cp-group')}[data-name="${hookName}"]`);
+        await visibleOrFail(group, `no [data-testid="cp-group"][data-name="${hookName}"]`);
+        await group.locator(byTestId('cp-add-integration')).click();
+        const form = page.locator(byTestId('cp-form'));
+        await visibleOrFail(form, 'Add integration opened no [data-testid="cp-form"]');
+        if ((await page.locator(byTestId('cp-name')).inputValue()) !== hookName) fail('Add integration does not preset the contact point name');
+        await page.selectOption(byTestId('cp-type'), 'prometheus-alertmanager');
+        await page.fill(byTestId('cp-field-url'), alertmanager.url);
+        await page.click(byTestId('cp-save'));
+        await form.waitFor({ state: 'detached', timeout: 10_000 }).catch(async () => fail(`the integration form stayed open: ${await shownErrors(page)}`));
+        const row = group.locator(`${byTestId('cp-row')}[data-type="prometheus-alertmanager"]`);
+        await visibleOrFail(row, 'no Alertmanager row in the contact point after saving');
+        const stored = (await contactPoints(pharos)).filter((cp) => cp.name === hookName);
+        if (stored.length !== 2) fail(`the API has ${stored.length} integrations named ${hookName}, not 2`);
+
+        await row.locator(byTestId('cp-test')).click();
+        const result = row.locator(byTestId('cp-test-result'));
+        await visibleOrFail(result, `Test showed no result: ${await shownErrors(page)}`, 20_000);
+        if ((await result.getAttribute('data-ok')) !== 'true') fail(`Test says ${JSON.stringify(await textOf(result))}`);
+        let received = [];
+        await eventually(
+          async () => (received = (await alertmanager.alerts()).filter((a) => a.labels?.alertname === 'TestAlert')).length > 0,
+          async () => `Alertmanager lists no TestAlert: ${JSON.stringify(await alertmanager.alerts())}`,
+        );
+        report(`Alertmanager at ${alertmanager.url} got ${received.length} TestAlert (labels ${JSON.stringify(received[0].labels)})`);
+
+        // Not the last integration of the name: deleting it is allowed although a policy routes there.
+        await row.locator(byTestId('cp-delete')).click();
+        await row.locator(byTestId('cp-delete-confirm')).click();
+        await row.waitFor({ state: 'detached', timeout: 10_000 }).catch(async () => fail(`the Alertmanager row stayed after Delete: ${await shownErrors(page)}`));
+        const left = (await contactPoints(pharos)).filter((cp) => cp.name === hookName);
+        if (left.length !== 1 || left[0].type !== 'webhook') fail(`after Delete the API has ${JSON.stringify(left.map((cp) => cp.type))} named ${hookName}`);
+        report('the Alertmanager integration deleted; the webhook one stays');
+      } finally {
+        await alertmanager.stop();
+      }
     },
   },
   {

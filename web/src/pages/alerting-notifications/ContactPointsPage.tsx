@@ -8,7 +8,7 @@ import {
   type ContactPoint,
   type TestOutcome,
 } from '../../api/alertingNotifications';
-import { ErrorLine, NotificationsTabs, useAction, useCanEdit, useListing } from './common';
+import { ErrorLine, useAction, useCanEdit, useListing } from './common';
 import {
   CONTACT_POINT_TYPES,
   contactPointFromForm,
@@ -41,7 +41,6 @@ export function ContactPointsPage() {
 
   return (
     <div className="an-page">
-      <NotificationsTabs />
       <div className="an-header">
         <h1>Contact points</h1>
         {canEdit && !editing && (
@@ -74,6 +73,13 @@ export function ContactPointsPage() {
                 <span className="muted">
                   {integrations.length} integration{integrations.length === 1 ? '' : 's'}
                 </span>
+                {canEdit && !editing && (
+                  <span className="actions">
+                    <button type="button" className="button ghost" data-testid="cp-add-integration" onClick={() => setEditing({ ...emptyForm(), name })}>
+                      Add integration
+                    </button>
+                  </span>
+                )}
               </div>
               <ul className="an-sublist">
                 {integrations.map((cp) => (

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { getPolicyTree, listContactPoints, resetPolicyTree, savePolicyTree, type Policy, type PolicyTree } from '../../api/alertingNotifications';
-import { ErrorLine, NotificationsTabs, useAction, useCanEdit, useListing } from './common';
+import { ErrorLine, useAction, useCanEdit, useListing } from './common';
 import { MatcherChips, MatcherEditor } from './MatcherEditor';
 import { fromObjectMatcher } from './matchers';
 import {
@@ -74,7 +74,6 @@ export function PoliciesPage() {
 
   return (
     <div className="an-page">
-      <NotificationsTabs />
       <div className="an-header">
         <h1>Notification policies</h1>
       </div>
@@ -92,7 +91,18 @@ export function PoliciesPage() {
               <button type="button" className="button primary" data-testid="policy-save" disabled={!dirty || save.busy || !!editing} onClick={() => void save.run(() => savePolicyTree(treeForSave(draft)))}>
                 Save policies
               </button>
-              <button type="button" className="button" data-testid="policy-discard" disabled={!dirty} onClick={() => change(loaded.value!)}>
+              {/* Discarding loads the tree again: after a 409 the draft's base is someone else's past. */}
+              <button
+                type="button"
+                className="button"
+                data-testid="policy-discard"
+                disabled={(!dirty && !save.error) || loaded.loading}
+                onClick={() => {
+                  save.clear();
+                  setSavedNote(undefined);
+                  reload();
+                }}
+              >
                 Discard changes
               </button>
               {confirmReset ? (

@@ -1,9 +1,10 @@
 import { useCallback, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { expireSilence, listSilences, saveSilence, type Silence } from '../../api/alertingNotifications';
-import { ErrorLine, NotificationsTabs, useAction, useCanEdit, useListing, useNow } from './common';
+import { ErrorLine, useAction, useCanEdit, useListing, useNow } from './common';
 import { MatcherChips, MatcherEditor } from './MatcherEditor';
-import { fromSilenceMatcher } from './matchers';
+import { formatMatcher, fromSilenceMatcher } from './matchers';
+import { useDebouncedValue } from '../../app/useDebouncedValue';
 import { emptySilenceForm, formatDuration, matchersFromQuery, parseDuration, silenceFromForm, silenceToForm, type SilenceForm } from './silenceForm';
 import './notifications.css';
 
@@ -21,6 +22,14 @@ function sortSilences(list: Silence[]): Silence[] {
 
 const formatTime = (iso: string) => new Date(iso).toLocaleString();
 
+/** The filter box's matchers, as `filter=` values the server takes, and what did not parse. */
+function parseFilter(text: string): { query: string[]; problems: string[] } {
+  const params = new URLSearchParams();
+  if (text.trim()) params.append('matcher', text);
+  const { matchers, problems } = matchersFromQuery(params);
+  return { query: matchers.map(formatMatcher), problems };
+}
+
 /** `/alerting/silences`: silences of this org's alerts; `?matcher=alertname=X` opens a new one for X. */
 export function SilencesPage() {
   const canEdit = useCanEdit();
@@ -28,7 +37,11 @@ export function SilencesPage() {
   const [version, setVersion] = useState(0);
   const [showExpired, setShowExpired] = useState(true);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
-  const list = useListing(String(version), async (signal) => ({ silences: await listSilences([], signal), now: Date.now() }));
+  // The filter: matchers a silence must carry (Alertmanager's `filter=`), typed as `a=b, c=~d`.
+  const [filterText, setFilterText] = useState('');
+  const settledFilter = useDebouncedValue(filterText, 300);
+  const filter = parseFilter(settledFilter);
+  const list = useListing(`${version}\u0000${filter.query.join('\u0000')}`, async (signal) => ({ silences: await listSilences(filter.query, signal), now: Date.now() }));
   const fromQuery = matchersFromQuery(params);
   const now = useNow();
   // Matchers handed over in the URL open the form for a new silence of them.
@@ -47,7 +60,6 @@ export function SilencesPage() {
   const silences = list.value ? sortSilences(list.value.silences).filter((s) => showExpired || s.status.state !== 'expired') : [];
   return (
     <div className="an-page">
-      <NotificationsTabs />
       <div className="an-header">
         <h1>Silences</h1>
         {canEdit && !wanted && (
@@ -69,13 +81,30 @@ export function SilencesPage() {
           }}
         />
       )}
-      <label className="checkbox">
-        <input type="checkbox" data-testid="silence-show-expired" checked={showExpired} onChange={(e) => setShowExpired(e.target.checked)} />
-        Show expired silences
-      </label>
+      <div className="an-actions-bar">
+        <input
+          type="search"
+          className="an-filter"
+          placeholder='Filter by matchers, e.g. alertname=Disk, team=~"ops|dev"'
+          aria-label="Filter silences by matchers"
+          data-testid="silence-filter"
+          value={filterText}
+          onChange={(e) => setFilterText(e.target.value)}
+        />
+        <label className="checkbox">
+          <input type="checkbox" data-testid="silence-show-expired" checked={showExpired} onChange={(e) => setShowExpired(e.target.checked)} />
+          Show expired silences
+        </label>
+      </div>
+      <ErrorLine error={filter.problems.join('; ')} testId="silence-filter-error" />
       <ErrorLine error={list.error} testId="silence-list-error" />
       {!list.value && list.loading && <div className="page-loading" aria-busy="true" />}
-      {list.value && silences.length === 0 && <p className="empty-state">No silences{showExpired ? '' : ' in force'}.</p>}
+      {list.value && silences.length === 0 && (
+        <p className="empty-state">
+          No silences{showExpired ? '' : ' in force'}
+          {filter.query.length ? ' with these matchers' : ''}.
+        </p>
+      )}
       {list.value && silences.length > 0 && (
         <table className="an-table" aria-busy={list.loading} data-testid="silence-list">
           <thead>

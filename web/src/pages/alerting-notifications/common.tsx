@@ -1,7 +1,6 @@
-// Pieces the three notification pages share: the tabs between them, the editor check, and the
+// Pieces the three notification pages share: the editor check, the clock, and the
 // load/act hooks (the admin pages' ones: a list that reloads on a key, a write that keeps its error).
 import { useEffect, useState } from 'react';
-import { NavLink } from 'react-router';
 import { useOrgRole } from '../../app/orgRole';
 export { useAction } from '../admin/useAction';
 export { useListing } from '../admin/useListing';
@@ -13,23 +12,6 @@ export { useListing } from '../admin/useListing';
 export function useCanEdit(): boolean {
   const role = useOrgRole();
   return role === 'Editor' || role === 'Admin';
-}
-
-export function NotificationsTabs() {
-  const tab = ({ isActive }: { isActive: boolean }) => `an-tab${isActive ? ' active' : ''}`;
-  return (
-    <nav className="an-tabs" aria-label="Alerting notifications">
-      <NavLink to="/alerting/notifications" className={tab} end>
-        Contact points
-      </NavLink>
-      <NavLink to="/alerting/routes" className={tab} end>
-        Notification policies
-      </NavLink>
-      <NavLink to="/alerting/silences" className={tab} end>
-        Silences
-      </NavLink>
-    </nav>
-  );
 }
 
 export function ErrorLine({ error, testId }: { error?: string; testId?: string }) {
