@@ -285,6 +285,10 @@ export const scenarios = [
         await page.goto(`${base}/alerting/notifications`);
         const row = page.locator(`${byTestId('cp-row')}[data-uid="${hookUid}"]`);
         await visibleOrFail(row, `no row for ${hookName}`);
+        // The default policy and the nested one both name it.
+        const usage = page.locator(`${byTestId('cp-group')}[data-name="${hookName}"] ${byTestId('cp-usage')}`);
+        await visibleOrFail(usage, `no [data-testid="cp-usage"] for ${hookName}`);
+        if ((await textOf(usage)) !== 'used by 2 policies') fail(`${hookName} says ${JSON.stringify(await textOf(usage))}, not "used by 2 policies"`);
         await row.locator(byTestId('cp-delete')).click();
         await row.locator(byTestId('cp-delete-confirm')).click();
         const error = row.locator(byTestId('cp-delete-error'));

@@ -2,6 +2,7 @@ import { useCallback, useState, type FormEvent } from 'react';
 import {
   createContactPoint,
   deleteContactPoint,
+  getPolicyTree,
   listContactPoints,
   testContactPoint,
   updateContactPoint,
@@ -21,6 +22,7 @@ import {
   type ContactPointForm,
   type FieldSpec,
 } from './contactPointForm';
+import { policiesByReceiver } from './policyTree';
 import './notifications.css';
 
 /** Integrations that share a name form one receiver, the name a policy routes to. */
@@ -30,37 +32,47 @@ function groupByName(list: ContactPoint[]): [string, ContactPoint[]][] {
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** Where the editor opens: at the top (a new contact point), under a contact point (a new integration of it), or in place of an integration. */
+type EditorPlace = { at: 'top' } | { at: 'group'; name: string } | { at: 'integration'; uid: string };
+
 /** `/alerting/notifications`: the org's contact points, with a test for each and an editor. */
 export function ContactPointsPage() {
   const canEdit = useCanEdit();
   const [version, setVersion] = useState(0);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   const list = useListing(String(version), (signal) => listContactPoints(signal));
-  // The form open at the top: a new contact point (no uid) or the one being edited.
-  const [editing, setEditing] = useState<ContactPointForm>();
+  // The policy tree, for "used by N policies": a contact point in use cannot lose its last integration.
+  const tree = useListing(`policies\u0000${version}`, (signal) => getPolicyTree(signal));
+  const usage = tree.value ? policiesByReceiver(tree.value) : undefined;
+  const [editing, setEditing] = useState<{ form: ContactPointForm; place: EditorPlace }>();
+
+  const editor = (place: EditorPlace) => {
+    if (!editing || JSON.stringify(editing.place) !== JSON.stringify(place)) return null;
+    return (
+      <ContactPointEditor
+        key={JSON.stringify(place)}
+        initial={editing.form}
+        onClose={() => setEditing(undefined)}
+        onSaved={() => {
+          setEditing(undefined);
+          reload();
+        }}
+      />
+    );
+  };
 
   return (
     <div className="an-page">
       <div className="an-header">
         <h1>Contact points</h1>
         {canEdit && !editing && (
-          <button type="button" className="button primary" data-testid="cp-add" onClick={() => setEditing(emptyForm())}>
+          <button type="button" className="button primary" data-testid="cp-add" onClick={() => setEditing({ form: emptyForm(), place: { at: 'top' } })}>
             Add contact point
           </button>
         )}
       </div>
       <p className="muted">Where notifications go. Integrations with the same name form one contact point, which notification policies route to by name.</p>
-      {editing && (
-        <ContactPointEditor
-          key={editing.uid ?? 'new'}
-          initial={editing}
-          onClose={() => setEditing(undefined)}
-          onSaved={() => {
-            setEditing(undefined);
-            reload();
-          }}
-        />
-      )}
+      {editor({ at: 'top' })}
       <ErrorLine error={list.error} testId="cp-list-error" />
       {!list.value && list.loading && <div className="page-loading" aria-busy="true" />}
       {list.value && list.value.length === 0 && <p className="empty-state">No contact points yet.</p>}
@@ -73,18 +85,30 @@ export function ContactPointsPage() {
                 <span className="muted">
                   {integrations.length} integration{integrations.length === 1 ? '' : 's'}
                 </span>
+                {usage && (
+                  <span className={usage.get(name) ? 'badge' : 'muted'} data-testid="cp-usage" title="Notification policies that route to this contact point">
+                    {usage.get(name) ? `used by ${usage.get(name)} polic${usage.get(name) === 1 ? 'y' : 'ies'}` : 'unused'}
+                  </span>
+                )}
                 {canEdit && !editing && (
                   <span className="actions">
-                    <button type="button" className="button ghost" data-testid="cp-add-integration" onClick={() => setEditing({ ...emptyForm(), name })}>
+                    <button type="button" className="button ghost" data-testid="cp-add-integration" onClick={() => setEditing({ form: { ...emptyForm(), name }, place: { at: 'group', name } })}>
                       Add integration
                     </button>
                   </span>
                 )}
               </div>
+              {editor({ at: 'group', name })}
               <ul className="an-sublist">
-                {integrations.map((cp) => (
-                  <IntegrationRow key={cp.uid} cp={cp} canEdit={canEdit} onEdit={() => setEditing(formFromContactPoint(cp))} onChanged={reload} />
-                ))}
+                {integrations.map((cp) =>
+                  editing?.place.at === 'integration' && editing.place.uid === cp.uid ? (
+                    <li key={cp.uid} className="an-subitem">
+                      {editor({ at: 'integration', uid: cp.uid })}
+                    </li>
+                  ) : (
+                    <IntegrationRow key={cp.uid} cp={cp} canEdit={canEdit && !editing} onEdit={() => setEditing({ form: formFromContactPoint(cp), place: { at: 'integration', uid: cp.uid } })} onChanged={reload} />
+                  ),
+                )}
               </ul>
             </li>
           ))}

@@ -1,4 +1,5 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { getPolicyTree, listContactPoints, resetPolicyTree, savePolicyTree, type Policy, type PolicyTree } from '../../api/alertingNotifications';
 import { ErrorLine, useAction, useCanEdit, useListing } from './common';
 import { MatcherChips, MatcherEditor } from './MatcherEditor';
@@ -66,6 +67,14 @@ export function PoliciesPage() {
   const dirty = !!draft && !!loaded.value && JSON.stringify(draft) !== JSON.stringify(loaded.value);
   const missing = draft && contactPoints.value ? receiversOf(draft).filter((r) => !receivers.includes(r)) : [];
 
+  // Leaving the page (reload, closing the tab) with unsaved changes asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
+
   const change = (next: PolicyTree) => {
     patch({ tree: next });
     setSavedNote(undefined);
@@ -82,6 +91,11 @@ export function PoliciesPage() {
       </p>
       <ErrorLine error={loaded.error} testId="policy-load-error" />
       <ErrorLine error={contactPoints.error && `Contact points could not be listed: ${contactPoints.error}`} />
+      {contactPoints.value && contactPoints.value.length === 0 && (
+        <p className="form-error" data-testid="policy-no-contact-points">
+          There are no contact points yet: policies route alerts to one. <Link to="/alerting/notifications">Add a contact point</Link> first.
+        </p>
+      )}
       {missing.length > 0 && <ErrorLine error={`The tree routes to contact points that do not exist: ${missing.join(', ')}. Saving fails until they exist or the policies change.`} testId="policy-missing-receivers" />}
       {!draft && loaded.loading && <div className="page-loading" aria-busy="true" />}
       {draft && (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyTree } from '../../api/alertingNotifications';
-import { addChildPolicy, applyPolicyForm, movePolicy, policyAt, policyFormProblems, policyToForm, receiversOf, removePolicy, treeForSave, updatePolicy } from './policyTree';
+import { addChildPolicy, applyPolicyForm, movePolicy, policiesByReceiver, policyAt, policyFormProblems, policyToForm, receiversOf, removePolicy, treeForSave, updatePolicy } from './policyTree';
 
 const tree: PolicyTree = {
   receiver: 'default',
@@ -84,7 +84,13 @@ describe('saving', () => {
     expect('provenance' in body).toBe(false);
   });
 
-  it('lists the receivers the tree routes to', () => {
+  it('lists the receivers the tree routes to, and how many policies name each', () => {
     expect(receiversOf(tree)).toEqual(['default', 'ops', 'dba']);
+    const withRepeat = addChildPolicy(tree, [1], { receiver: 'ops' });
+    expect([...policiesByReceiver(withRepeat)]).toEqual([
+      ['default', 1],
+      ['ops', 2],
+      ['dba', 1],
+    ]);
   });
 });

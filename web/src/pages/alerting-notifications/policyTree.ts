@@ -151,3 +151,14 @@ export function receiversOf(tree: Policy): string[] {
   walk(tree);
   return out;
 }
+
+/** How many policies name each receiver (inherited receivers are not counted: Grafana's "used by"). */
+export function policiesByReceiver(tree: Policy): Map<string, number> {
+  const counts = new Map<string, number>();
+  const walk = (p: Policy) => {
+    if (p.receiver) counts.set(p.receiver, (counts.get(p.receiver) ?? 0) + 1);
+    p.routes?.forEach(walk);
+  };
+  walk(tree);
+  return counts;
+}
