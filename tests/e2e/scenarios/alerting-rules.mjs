@@ -153,6 +153,8 @@ export const scenarios = [
       if (saved.condition !== 'C') problems.push(`condition ${saved.condition}`);
       if (saved.for !== '0s') problems.push(`for ${saved.for}`);
       if (saved.labels?.team !== 'e2e') problems.push(`labels ${JSON.stringify(saved.labels)}`);
+      // Saved from the UI without provenance (X-Disable-Provenance), as Grafana's editor saves.
+      if (saved.provenance) problems.push(`provenance ${saved.provenance}`);
       const [a, b, c] = saved.data ?? [];
       if (a?.datasourceUid !== PROM_UID || a?.model?.expr !== EXPR) problems.push(`A ${JSON.stringify(a)}`);
       if (b?.model?.type !== 'reduce' || b?.model?.reducer !== 'mean' || b?.model?.expression !== 'A') problems.push(`B ${JSON.stringify(b?.model)}`);

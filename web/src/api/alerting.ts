@@ -147,9 +147,15 @@ export const listRules = (signal?: AbortSignal) => requestJson<AlertRule[]>('/ap
 
 export const getRule = (uid: string, signal?: AbortSignal) => requestJson<AlertRule>(rulePath(uid), { signal });
 
-export const createRule = (rule: AlertRule) => requestJson<AlertRule>('/api/v1/provisioning/alert-rules', { method: 'POST', body: rule });
+/**
+ * Rules written from the UI carry no provenance (Grafana's `X-Disable-Provenance`), so they stay
+ * editable in the UI, as Grafana's own editor leaves them; `api` marks rules managed by other tools.
+ */
+const UI_WRITE = { 'X-Disable-Provenance': 'true' };
 
-export const updateRule = (uid: string, rule: AlertRule) => requestJson<AlertRule>(rulePath(uid), { method: 'PUT', body: rule });
+export const createRule = (rule: AlertRule) => requestJson<AlertRule>('/api/v1/provisioning/alert-rules', { method: 'POST', body: rule, headers: UI_WRITE });
+
+export const updateRule = (uid: string, rule: AlertRule) => requestJson<AlertRule>(rulePath(uid), { method: 'PUT', body: rule, headers: UI_WRITE });
 
 export const deleteRule = (uid: string) => requestJson<void>(rulePath(uid), { method: 'DELETE' });
 
@@ -158,7 +164,7 @@ export const getRuleGroup = (folderUid: string, group: string, signal?: AbortSig
 /** Sets a group's interval, keeping its rules as they are (the PUT replaces the whole group). */
 export async function setGroupInterval(folderUid: string, group: string, interval: number): Promise<RuleGroup> {
   const current = await getRuleGroup(folderUid, group);
-  return requestJson<RuleGroup>(groupPath(folderUid, group), { method: 'PUT', body: { ...current, interval } });
+  return requestJson<RuleGroup>(groupPath(folderUid, group), { method: 'PUT', body: { ...current, interval }, headers: UI_WRITE });
 }
 
 export async function ruleStates(signal?: AbortSignal): Promise<RuleStateGroup[]> {

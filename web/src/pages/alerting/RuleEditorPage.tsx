@@ -167,6 +167,11 @@ export function RuleEditorPage() {
         <Link to="/alerting/list">Back to alert rules</Link>
       </div>
       {readOnly && <p className="form-error">You can view this rule; changing alert rules needs the Editor role.</p>}
+      {form.provenance && (
+        <p className="hint" data-testid="alert-rule-provenance">
+          This rule was provisioned ({form.provenance}). Saving it here makes it a rule managed in the UI; the tool that provisioned it may overwrite it again.
+        </p>
+      )}
 
       <section className="rule-section">
         <h2>1. Name</h2>

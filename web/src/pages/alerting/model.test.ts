@@ -43,6 +43,8 @@ describe('rule form', () => {
     expect(form.description).toBe('long text');
     expect(form.annotations).toEqual([{ key: 'runbook_url', value: 'http://x' }]);
     expect(form.extra).toEqual({ notification_settings: { receiver: 'pager' } });
+    expect(ruleToForm({ ...stored, provenance: 'api' }).provenance).toBe('api');
+    expect(formToRule(ruleToForm({ ...stored, provenance: 'api' })).provenance).toBeUndefined();
   });
 
   it('writes the form back to the same rule (round trip keeps unknown fields and model settings)', () => {

@@ -50,6 +50,8 @@ export interface KeyValue {
 export interface RuleForm {
   uid?: string;
   version?: number;
+  /** Who manages the rule (`api`, `file`); empty for rules made in the UI. Shown, never sent. */
+  provenance?: string;
   title: string;
   folderUid: string;
   group: string;
@@ -192,6 +194,7 @@ export function ruleToForm(rule: AlertRule, typeOf: (uid: string) => string | un
   return {
     uid: rule.uid,
     version: rule.version,
+    provenance: rule.provenance || undefined,
     title: rule.title ?? '',
     folderUid: rule.folderUID ?? '',
     group: rule.ruleGroup ?? '',
