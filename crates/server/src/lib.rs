@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod idempotency;
 pub mod json;
+pub mod ops;
 pub mod provisioning;
 pub mod secrets;
 pub mod state;

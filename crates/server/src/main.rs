@@ -36,6 +36,33 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent backup of the database (every durable row, one compressed file).
+    Backup {
+        /// The file to write (`-` for standard output).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Restore a backup into the configured database (empty, unless --force).
+    Restore {
+        /// The backup file.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+        /// Replace what the database holds.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copy every durable row from one database to another (e.g. SQLite to PostgreSQL).
+    MigrateDb {
+        /// The database to copy (sqlite://... or postgres://...).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The database to copy into: empty, unless --force.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Replace what the target database holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
@@ -84,6 +111,13 @@ fn main() -> std::process::ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => pharos_server::serve(config).await,
             Command::Migrate => pharos_server::open_store(&config).await.map(|_| ()),
+            Command::Backup { out } => pharos_server::ops::backup(&config, &out).await,
+            Command::Restore { input, force } => {
+                pharos_server::ops::restore(&config, &input, force).await
+            }
+            Command::MigrateDb { from, to, force } => {
+                pharos_server::ops::migrate_db(&config, &from, &to, force).await
+            }
             Command::Admin {
                 command: AdminCommand::ResetAdminPassword { password },
             } => reset_admin_password(config, password).await,

@@ -27,7 +27,7 @@
 //! knows is refused.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -426,16 +426,17 @@ impl Store {
     /// another `secret_key` than `secret_key_check` (the check value of the key this server runs
     /// with; `None` when copying a database as it is, secrets and their check together); a
     /// damaged or truncated file is refused when found, with nothing written.
-    pub async fn restore<R: Read>(
+    pub async fn restore(
         &self,
-        input: R,
+        input: BackupChunks,
         secret_key_check: Option<&str>,
         force: bool,
         progress: Progress<'_>,
     ) -> BackupResult<BackupCounts> {
         let mut lines = LineReader::new(input);
         let header: BackupHeader = lines
-            .next_json()?
+            .next_json()
+            .await?
             .ok_or_else(|| invalid("the file is empty"))?;
         check_header(&header, self.backend(), secret_key_check)?;
 
@@ -478,7 +479,7 @@ impl Store {
         let mut counts = BackupCounts::default();
         let mut expected = BACKUP_TABLES.iter();
         loop {
-            let Some(line) = lines.next_value()? else {
+            let Some(line) = lines.next_value().await? else {
                 return Err(invalid(
                     "the file is truncated: its checksum line is missing",
                 ));
@@ -507,7 +508,7 @@ impl Store {
             let rows = restore_table(&mut tx, self.backend(), &start, &mut lines, progress).await?;
             counts.tables.push((start.table, rows));
         }
-        if lines.next_value()?.is_some() {
+        if lines.next_value().await?.is_some() {
             return Err(invalid("the file has data after its checksum line"));
         }
         if let Some(missing) = expected.next() {
@@ -522,17 +523,19 @@ impl Store {
     }
 
     /// Reads a backup file through and checks it (format, checksum, counts) without writing.
-    pub fn verify_backup<R: Read>(input: R) -> BackupResult<(BackupHeader, BackupCounts)> {
+    pub async fn verify_backup(input: BackupChunks) -> BackupResult<(BackupHeader, BackupCounts)> {
         let mut lines = LineReader::new(input);
         let header: BackupHeader = lines
-            .next_json()?
+            .next_json()
+            .await?
             .ok_or_else(|| invalid("the file is empty"))?;
         check_format(&header)?;
         let mut counts = BackupCounts::default();
         let mut current: Option<(String, u64)> = None;
         loop {
             let line = lines
-                .next_value()?
+                .next_value()
+                .await?
                 .ok_or_else(|| invalid("the file is truncated: its checksum line is missing"))?;
             match (&mut current, line) {
                 (Some((_, rows)), Value::Array(_)) => *rows += 1,
@@ -623,7 +626,7 @@ async fn restore_table(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     start: &TableStart,
-    lines: &mut LineReader<impl Read>,
+    lines: &mut LineReader,
     progress: Progress<'_>,
 ) -> BackupResult<u64> {
     let target: HashMap<String, ColumnKind> = columns_of(tx, backend, &start.table)
@@ -647,7 +650,8 @@ async fn restore_table(
     let mut rows = 0u64;
     loop {
         let line = lines
-            .next_value()?
+            .next_value()
+            .await?
             .ok_or_else(|| invalid(format!("the file is truncated in table {}", start.table)))?;
         match line {
             Value::Array(values) => {
@@ -792,50 +796,80 @@ async fn reset_identities(tx: &mut Transaction<'static, Any>) -> BackupResult<()
     Ok(())
 }
 
-/// Reads a backup's lines through gzip, hashing each, and remembers the hash of everything before
-/// the last line read (what the trailer's checksum covers).
-struct LineReader<R: Read> {
-    input: BufReader<flate2::read::GzDecoder<R>>,
+/// The compressed file as chunks, in order (a file read on a thread, an upload, a running backup).
+pub type BackupChunks = tokio::sync::mpsc::Receiver<Vec<u8>>;
+
+/// Reads a backup's lines from its compressed chunks, hashing each, and remembers the hash of
+/// everything before the last line read (what the trailer's checksum covers). Decompression is
+/// pushed chunk by chunk, so reading never blocks a thread.
+struct LineReader {
+    input: BackupChunks,
+    decoder: flate2::write::GzDecoder<Vec<u8>>,
+    /// Decompressed bytes not yet returned, from `start`.
+    pending: Vec<u8>,
+    start: usize,
+    ended: bool,
     hash: Sha256,
     before_last: Sha256,
-    buffer: Vec<u8>,
+    line: Vec<u8>,
 }
 
-impl<R: Read> LineReader<R> {
-    fn new(input: R) -> Self {
+fn gzip_error(e: std::io::Error) -> BackupError {
+    invalid(format!(
+        "the file is damaged, truncated or not a Pharos backup (gzip: {e})"
+    ))
+}
+
+impl LineReader {
+    fn new(input: BackupChunks) -> Self {
         LineReader {
-            input: BufReader::with_capacity(256 * 1024, flate2::read::GzDecoder::new(input)),
+            input,
+            decoder: flate2::write::GzDecoder::new(Vec::with_capacity(CHUNK * 4)),
+            pending: Vec::new(),
+            start: 0,
+            ended: false,
             hash: Sha256::new(),
             before_last: Sha256::new(),
-            buffer: Vec::with_capacity(4096),
+            line: Vec::with_capacity(4096),
         }
     }
 
-    fn next_line(&mut self) -> BackupResult<Option<&[u8]>> {
-        self.buffer.clear();
-        let n = self
-            .input
-            .read_until(b'\n', &mut self.buffer)
-            .map_err(|e| {
-                invalid(format!(
-                    "the file is damaged or not a Pharos backup (gzip: {e})"
-                ))
-            })?;
-        if n == 0 {
-            return Ok(None);
+    async fn next_line(&mut self) -> BackupResult<Option<&[u8]>> {
+        loop {
+            if let Some(at) = self.pending[self.start..].iter().position(|b| *b == b'\n') {
+                let end = self.start + at + 1;
+                self.line.clear();
+                self.line.extend_from_slice(&self.pending[self.start..end]);
+                self.start = end;
+                self.before_last = self.hash.clone();
+                self.hash.update(&self.line);
+                return Ok(Some(&self.line));
+            }
+            if self.ended {
+                return if self.start < self.pending.len() {
+                    Err(invalid(
+                        "the file is truncated: its last line is incomplete",
+                    ))
+                } else {
+                    Ok(None)
+                };
+            }
+            self.pending.drain(..self.start);
+            self.start = 0;
+            match self.input.recv().await {
+                Some(chunk) => self.decoder.write_all(&chunk).map_err(gzip_error)?,
+                None => {
+                    // Checks gzip's own length and CRC-32: a cut file fails here at the latest.
+                    self.decoder.try_finish().map_err(gzip_error)?;
+                    self.ended = true;
+                }
+            }
+            self.pending.append(self.decoder.get_mut());
         }
-        if self.buffer.last() != Some(&b'\n') {
-            return Err(invalid(
-                "the file is truncated: its last line is incomplete",
-            ));
-        }
-        self.before_last = self.hash.clone();
-        self.hash.update(&self.buffer);
-        Ok(Some(&self.buffer))
     }
 
-    fn next_value(&mut self) -> BackupResult<Option<Value>> {
-        match self.next_line()? {
+    async fn next_value(&mut self) -> BackupResult<Option<Value>> {
+        match self.next_line().await? {
             None => Ok(None),
             Some(line) => serde_json::from_slice(line)
                 .map(Some)
@@ -843,8 +877,8 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    fn next_json<T: for<'de> Deserialize<'de>>(&mut self) -> BackupResult<Option<T>> {
-        match self.next_line()? {
+    async fn next_json<T: for<'de> Deserialize<'de>>(&mut self) -> BackupResult<Option<T>> {
+        match self.next_line().await? {
             None => Ok(None),
             Some(line) => serde_json::from_slice(line)
                 .map(Some)

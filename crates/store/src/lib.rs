@@ -35,7 +35,7 @@ pub use alerting::{
     NotificationStatus, Silence, SilenceInput, ALERTING_LEASE, MAX_ALERTING_NAME_LEN,
 };
 pub use backup::{
-    latest_schema, BackupCounts, BackupError, BackupHeader, BackupResult, Progress, BACKUP_FORMAT,
+    latest_schema, BackupChunks, BackupCounts, BackupError, BackupHeader, BackupResult, Progress, BACKUP_FORMAT,
     BACKUP_FORMAT_VERSION, BACKUP_TABLES,
 };
 pub use changes::{Change, CHANGE_CHANNEL};

@@ -114,6 +114,20 @@ async fn backup_of(store: &Store) -> (Vec<u8>, BackupCounts) {
     (reader.await.unwrap(), counts)
 }
 
+/// `file` as a restore reads it: chunks over a channel (small ones, to cross line boundaries).
+fn chunks(file: &[u8]) -> BackupChunks {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let file = file.to_vec();
+    tokio::spawn(async move {
+        for piece in file.chunks(1000) {
+            if tx.send(piece.to_vec()).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 fn ungzip(file: &[u8]) -> Vec<String> {
     let mut text = String::new();
     flate2::read::GzDecoder::new(file)
@@ -146,14 +160,14 @@ async fn round_trip(from_postgres: bool, to_postgres: bool) {
     assert_eq!(counts.get("dashboard_versions"), 9);
     assert_eq!(counts.get("users"), 2);
     assert_eq!(counts.get("api_tokens"), 1);
-    let (header, verified) = Store::verify_backup(&file[..]).unwrap();
+    let (header, verified) = Store::verify_backup(chunks(&file)).await.unwrap();
     assert_eq!(verified, counts);
     assert_eq!(header.secret_key_check.as_deref(), Some(KEY_CHECK));
 
     let (target, s2) = fresh(to_postgres, "backup_dst").await;
     let mut progress_lines = 0;
     let restored = target
-        .restore(&file[..], Some(KEY_CHECK), false, &mut |_, _| {
+        .restore(chunks(&file), Some(KEY_CHECK), false, &mut |_, _| {
             progress_lines += 1
         })
         .await
@@ -209,7 +223,7 @@ async fn same_kind_round_trips() {
 async fn refused(target: &Store, file: &[u8], key: &str, force: bool, expected: &str) {
     let before = target.backup_table_counts().await.unwrap();
     let err = target
-        .restore(file, Some(key), force, &mut |_, _| {})
+        .restore(chunks(file), Some(key), force, &mut |_, _| {})
         .await
         .expect_err(expected);
     assert!(
@@ -308,17 +322,19 @@ async fn bad_files_are_refused_before_anything_is_written() {
     )
     .await;
     // verify_backup agrees on the damaged ones.
-    assert!(Store::verify_backup(&damaged[..]).is_err());
-    assert!(Store::verify_backup(&file[..file.len() / 2]).is_err());
+    assert!(Store::verify_backup(chunks(&damaged)).await.is_err());
+    assert!(Store::verify_backup(chunks(&file[..file.len() / 2]))
+        .await
+        .is_err());
 
     // The good file restores; a second restore needs --force, and then replaces.
     target
-        .restore(&file[..], Some(KEY_CHECK), false, &mut |_, _| {})
+        .restore(chunks(&file), Some(KEY_CHECK), false, &mut |_, _| {})
         .await
         .unwrap();
     refused(&target, &file, KEY_CHECK, false, "not empty").await;
     let counts = target
-        .restore(&file[..], Some(KEY_CHECK), true, &mut |_, _| {})
+        .restore(chunks(&file), Some(KEY_CHECK), true, &mut |_, _| {})
         .await
         .unwrap();
     assert_eq!(target.backup_table_counts().await.unwrap(), counts);
