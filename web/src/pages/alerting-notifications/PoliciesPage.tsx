@@ -236,6 +236,7 @@ function PolicyNode({
           isRoot={isRoot}
           receivers={receivers}
           title={isRoot ? 'Edit the default policy' : 'Edit nested policy'}
+          applyLabel="Update"
           onCancel={() => onEditing(undefined)}
           onApply={(form) => {
             onChange(updatePolicy(tree, path, (p) => applyPolicyForm(p, form, isRoot)));
@@ -249,6 +250,7 @@ function PolicyNode({
           isRoot={false}
           receivers={receivers}
           title="New nested policy"
+          applyLabel="Add"
           onCancel={() => onEditing(undefined)}
           onApply={(form) => {
             onChange(addChildPolicy(tree, path, applyPolicyForm({}, form, false)));
@@ -272,6 +274,7 @@ function PolicyEditor({
   isRoot,
   receivers,
   title,
+  applyLabel,
   onCancel,
   onApply,
 }: {
@@ -279,6 +282,7 @@ function PolicyEditor({
   isRoot: boolean;
   receivers: string[];
   title: string;
+  applyLabel: string;
   onCancel: () => void;
   onApply: (form: PolicyForm) => void;
 }) {
@@ -356,7 +360,7 @@ function PolicyEditor({
       )}
       <div className="form-actions">
         <button type="submit" className="button primary" data-testid="policy-apply">
-          {isRoot || title.startsWith('Edit') ? 'Update' : 'Add'}
+          {applyLabel}
         </button>
         <button type="button" className="button" data-testid="policy-cancel" onClick={onCancel}>
           Cancel

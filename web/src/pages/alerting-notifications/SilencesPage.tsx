@@ -120,7 +120,7 @@ export function SilencesPage() {
           </thead>
           <tbody>
             {silences.map((s) => (
-              <SilenceRow key={s.id} silence={s} now={list.value!.now} canEdit={canEdit} onEdit={() => setForm(silenceToForm(s))} onRecreate={() => setForm({ ...emptySilenceForm(now, s.matchers.map(fromSilenceMatcher)), comment: s.comment })} onChanged={reload} />
+              <SilenceRow key={s.id} silence={s} now={Math.max(now, list.value!.now)} canEdit={canEdit} onEdit={() => setForm(silenceToForm(s))} onRecreate={() => setForm({ ...emptySilenceForm(now, s.matchers.map(fromSilenceMatcher)), comment: s.comment })} onChanged={reload} />
             ))}
           </tbody>
         </table>
