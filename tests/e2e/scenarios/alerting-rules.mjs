@@ -202,6 +202,9 @@ export const scenarios = [
       if (expr.trim() !== EXPR) fail(`the editor's query A shows ${JSON.stringify(expr)}`);
       const reducer = await page.locator(`${byTestId('alert-rule-expression')}[data-ref="B"] ${byTestId('alert-rule-reducer')}`).inputValue();
       if (reducer !== 'mean') fail(`the editor's B shows reducer ${reducer}`);
+      const group = await page.locator(byTestId('alert-rule-group-select')).inputValue();
+      const interval = await page.locator(byTestId('alert-rule-group-interval')).inputValue();
+      if (group !== groupName || interval !== '10s') fail(`the editor shows group ${JSON.stringify(group)} every ${JSON.stringify(interval)}, not ${groupName} every 10s`);
       await title.fill(editedTitle);
       // Nothing is above 10^9: every instance goes back to Normal.
       await page.fill(`${byTestId('alert-rule-expression')}[data-ref="C"] ${byTestId('alert-rule-threshold')}`, '1000000000');

@@ -14,6 +14,7 @@ import {
   EVALUATORS,
   formProblems,
   formToData,
+  secondsToDuration,
   formToRule,
   formatValue,
   labelText,
@@ -93,7 +94,9 @@ export function RuleEditorPage() {
   );
 
   const folderGroups = groups.filter((g) => g.folderUid === form.folderUid);
-  const groupExists = folderGroups.some((g) => g.name === form.group.trim());
+  const existingGroup = folderGroups.find((g) => g.name === form.group.trim());
+  // The interval field shows the chosen group's own until it is edited; a new group's default is 1m.
+  const groupIntervalShown = form.groupInterval.trim() || (existingGroup ? secondsToDuration(existingGroup.interval) : '1m');
   const refIds = [...form.queries.map((q) => q.refId), ...form.expressions.map((e) => e.refId)];
   const update = (patch: Partial<RuleForm>) => setForm((f) => ({ ...f, ...patch }));
   const setQuery = (i: number, q: QueryForm) => setForm((f) => ({ ...f, queries: f.queries.map((old, j) => (j === i ? q : old)) }));
@@ -117,7 +120,7 @@ export function RuleEditorPage() {
   };
 
   const save = async () => {
-    const found = formProblems(form, groupExists);
+    const found = formProblems({ ...form, groupInterval: groupIntervalShown });
     setProblems(found);
     setSaveError(undefined);
     if (found.length > 0) return;
@@ -126,9 +129,11 @@ export function RuleEditorPage() {
       const rule = formToRule(form);
       if (form.uid) await updateRule(form.uid, rule);
       else await createRule(rule);
-      // A new group is created with the server's default interval (1m); another one is set after.
-      const interval = durationSeconds(form.groupInterval);
-      if (!groupExists && interval && interval !== 60) await setGroupInterval(form.folderUid, form.group.trim(), interval);
+      // A new group is created with the server's default interval (1m): a different one, or an
+      // existing group's changed interval, is set on the group after the rule is saved into it.
+      const interval = durationSeconds(groupIntervalShown);
+      const current = existingGroup?.interval ?? 60;
+      if (interval && interval !== current) await setGroupInterval(form.folderUid, form.group.trim(), interval);
       navigate('/alerting/list');
     } catch (e) {
       setSaveError(e instanceof ApiError && e.status === 409 ? `${e.message}` : errorText(e));
@@ -278,10 +283,10 @@ export function RuleEditorPage() {
               onChange={(e) => {
                 if (e.target.value === NEW_GROUP) {
                   setCreatingGroup(true);
-                  update({ group: '' });
+                  update({ group: '', groupInterval: '' });
                 } else {
                   setCreatingGroup(false);
-                  update({ group: e.target.value });
+                  update({ group: e.target.value, groupInterval: '' });
                 }
               }}
             >
@@ -296,19 +301,21 @@ export function RuleEditorPage() {
             </select>
           </label>
           {creatingGroup && (
-            <>
-              <label>
-                New group name
-                <input data-testid="alert-rule-group-name" value={form.group} onChange={(e) => update({ group: e.target.value })} placeholder="node-checks" />
-              </label>
-              {!groupExists && (
-                <label>
-                  Evaluate every
-                  <input data-testid="alert-rule-group-interval" size={6} value={form.groupInterval} onChange={(e) => update({ groupInterval: e.target.value })} title="A multiple of 10 s: 10s, 30s, 1m, 5m" />
-                </label>
-              )}
-            </>
+            <label>
+              New group name
+              <input data-testid="alert-rule-group-name" value={form.group} onChange={(e) => update({ group: e.target.value })} placeholder="node-checks" />
+            </label>
           )}
+          <label>
+            Evaluate every
+            <input
+              data-testid="alert-rule-group-interval"
+              size={6}
+              value={groupIntervalShown}
+              onChange={(e) => update({ groupInterval: e.target.value })}
+              title={`A multiple of 10 s: 10s, 30s, 1m, 5m.${existingGroup ? ' The interval belongs to the group: every rule in it is evaluated this often.' : ''}`}
+            />
+          </label>
           <label>
             Pending period
             <input data-testid="alert-rule-for" size={6} value={form.pendingFor} onChange={(e) => update({ pendingFor: e.target.value })} title="How long the condition must hold before the alert fires (0s fires at once)" />

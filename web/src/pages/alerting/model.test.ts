@@ -83,7 +83,7 @@ describe('rule form', () => {
     expect(rule.data[3].model).toMatchObject({ type: 'threshold', expression: 'D', conditions: [{ evaluator: { type: 'lt', params: [50] } }] });
     expect(rule.labels).toEqual({ severity: 'page' });
     expect(rule.annotations).toEqual({});
-    expect(formProblems(form, false)).toEqual([]);
+    expect(formProblems(form)).toEqual([]);
   });
 
   it('keeps an expression type it does not edit as it came', () => {
@@ -100,15 +100,16 @@ describe('rule form', () => {
     form.condition = 'Z';
     form.groupInterval = '15s';
     form.group = 'new';
-    const problems = formProblems(form, false).join(' ');
+    const problems = formProblems(form).join(' ');
     expect(problems).toContain('title');
     expect(problems).toContain('folder');
     expect(problems).toContain('multiple of 10 s');
     expect(problems).toContain('Query A needs a data source');
     expect(problems).toContain('threshold needs a number');
     expect(problems).toContain('condition');
-    // An existing group keeps its interval: the interval field is not checked then.
-    expect(formProblems(form, true).join(' ')).not.toContain('multiple of 10 s');
+    // An interval left empty keeps the group's own (or the default): nothing to check.
+    expect(formProblems({ ...form, groupInterval: '' }).join(' ')).not.toContain('multiple of 10 s');
+    expect(formProblems({ ...form, groupInterval: '30s' }).join(' ')).not.toContain('multiple of 10 s');
   });
 
   it('parses and writes durations', () => {

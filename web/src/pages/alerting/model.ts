@@ -55,7 +55,7 @@ export interface RuleForm {
   title: string;
   folderUid: string;
   group: string;
-  /** The evaluation interval to give a group that does not exist yet (`1m`). */
+  /** The evaluation interval to give the group (`1m`); empty keeps an existing group's, or 1m for a new one. */
   groupInterval: string;
   queries: QueryForm[];
   expressions: ExpressionForm[];
@@ -97,7 +97,7 @@ export function newRuleForm(datasource?: { uid: string; type: string }, folderUi
     title: '',
     folderUid,
     group: '',
-    groupInterval: '1m',
+    groupInterval: '',
     queries: [{ refId: 'A', datasourceUid: datasource?.uid ?? '', datasourceType: datasource?.type ?? '', range: '10m', model: {} }],
     expressions: [newExpression('reduce', 'B', 'A'), newExpression('threshold', 'C', 'B')],
     condition: 'C',
@@ -198,7 +198,7 @@ export function ruleToForm(rule: AlertRule, typeOf: (uid: string) => string | un
     title: rule.title ?? '',
     folderUid: rule.folderUID ?? '',
     group: rule.ruleGroup ?? '',
-    groupInterval: '1m',
+    groupInterval: '',
     queries,
     expressions,
     condition: rule.condition ?? '',
@@ -273,14 +273,14 @@ export function formToRule(form: RuleForm): AlertRule {
 }
 
 /** What is wrong with the form before it is sent (the server checks the rest), or an empty list. */
-export function formProblems(form: RuleForm, groupExists: boolean): string[] {
+export function formProblems(form: RuleForm): string[] {
   const problems: string[] = [];
   if (!form.title.trim()) problems.push('The rule needs a title.');
   if (!form.folderUid) problems.push('Choose a folder.');
   if (!form.group.trim()) problems.push('Choose or name an evaluation group.');
-  if (!groupExists && form.group.trim()) {
+  if (form.groupInterval.trim()) {
     const seconds = durationSeconds(form.groupInterval);
-    if (!seconds || seconds % 10 !== 0) problems.push('The new group’s interval must be a positive multiple of 10 s (10s, 1m, 5m).');
+    if (!seconds || seconds % 10 !== 0) problems.push('The group’s interval must be a positive multiple of 10 s (10s, 1m, 5m).');
   }
   if (form.queries.length === 0) problems.push('Add at least one query.');
   for (const q of form.queries) {
