@@ -4,9 +4,10 @@
 // The notification pages: a webhook contact point made in the UI and tested against a receiver the
 // scenario runs (http.createServer on 127.0.0.1:0), its secret kept over an edit; a nested
 // notification policy with a matcher saved and seen again after a reload; a silence opened from a
-// link's ?matcher=, listed active, then expired; the server's 409 (deleting a contact point a policy
-// routes to) and 400 (a policy the server refuses) shown on the pages; and a Viewer, who sees the
-// lists without any write control.
+// link's ?matcher=, filtered, listed active, then expired; the server's 409 (deleting a contact point
+// a policy routes to) and 400s (testing e-mail without SMTP, a policy the server refuses) shown on the
+// pages; an Alertmanager integration tested against Debian's prometheus-alertmanager; and a Viewer,
+// who sees the lists without any write control.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -280,12 +281,21 @@ export const scenarios = [
     },
   },
   {
-    name: "alerting notifications: the server's 409 and 400 shown (delete a routed contact point, save a policy it refuses)",
+    name: "alerting notifications: the server's 409 and 400 shown (delete a routed contact point, test e-mail without SMTP, save a policy it refuses)",
     shot: 'alerting-notification-errors',
     async run({ browser, base, pharos, report }) {
       if (!hookUid) fail('the contact point scenario did not create the contact point to delete');
-      // By design: 409 for the delete, 400 for the policy the server refuses.
-      const { context, page, problems } = await signedIn(browser, base, 'admin', 'admin', (status, pathname) => (status === 409 && pathname.startsWith('/api/v1/provisioning/contact-points/')) || (status === 400 && pathname === '/api/v1/provisioning/policies'));
+      // By design: 409 for the delete, 400 for the policy the server refuses and for testing an
+      // e-mail integration (Pharos has no SMTP settings, so every one of them is invalid to send).
+      const { context, page, problems } = await signedIn(
+        browser,
+        base,
+        'admin',
+        'admin',
+        (status, pathname) =>
+          (status === 409 && pathname.startsWith('/api/v1/provisioning/contact-points/')) ||
+          (status === 400 && (pathname === '/api/v1/provisioning/policies' || pathname === '/api/alertmanager/grafana/config/api/v1/receivers/test')),
+      );
       try {
         await page.goto(`${base}/alerting/notifications`);
         const row = page.locator(`${byTestId('cp-row')}[data-uid="${hookUid}"]`);
@@ -302,15 +312,34 @@ export const scenarios = [
         if (!/referenced by a notification policy/.test(deleteText)) fail(`the delete error says ${JSON.stringify(deleteText)}`);
         if (!(await contactPoints(pharos)).some((cp) => cp.uid === hookUid)) fail('the contact point is gone although the page showed an error');
 
+        // An e-mail contact point saves (its addresses and templates check), but its test answers
+        // 400 with the receiver's own error, shown in the form.
+        await page.click(byTestId('cp-add'));
+        const form = page.locator(byTestId('cp-form'));
+        await visibleOrFail(form, 'Add contact point opened no [data-testid="cp-form"]');
+        await page.fill(byTestId('cp-name'), `e2e-mail-${tag}`);
+        await page.selectOption(byTestId('cp-type'), 'email');
+        await page.fill(byTestId('cp-field-addresses'), 'oncall@example.com\nops@example.com');
+        await page.fill(byTestId('cp-field-subject'), '{{ .CommonLabels.alertname }} fired');
+        await page.click(byTestId('cp-form-test'));
+        const mailTest = page.locator(byTestId('cp-form-test-result'));
+        await visibleOrFail(mailTest, `testing an e-mail integration showed no result: ${await shownErrors(page)}`, 20_000);
+        const mailText = await textOf(mailTest);
+        if ((await mailTest.getAttribute('data-ok')) !== 'false' || !/Test failed: .*(smtp|SMTP|invalid)/.test(mailText)) fail(`testing e-mail says ${JSON.stringify(mailText)}`);
+        await page.click(byTestId('cp-save'));
+        await form.waitFor({ state: 'detached', timeout: 10_000 }).catch(async () => fail(`saving the e-mail contact point failed: ${await shownErrors(page)}`));
+        const mail = (await contactPoints(pharos)).find((cp) => cp.name === `e2e-mail-${tag}`);
+        if (mail?.type !== 'email' || mail.settings.addresses !== 'oncall@example.com;ops@example.com') fail(`the e-mail contact point saved is ${JSON.stringify(mail)}`);
+
         // A lookahead is a JavaScript regular expression but not one the server accepts: its 400 shows.
         await page.goto(`${base}/alerting/routes`);
         const node = page.locator(byTestId('policy-node'), { hasText: 'team=~ops|dev' });
         await visibleOrFail(node, 'the nested policy of the previous scenario is not shown');
         await node.locator(byTestId('policy-edit')).first().click();
-        const form = page.locator(byTestId('policy-form'));
-        await form.locator(byTestId('policy-matchers-value')).first().fill('(?=ops)ops');
-        await form.locator(byTestId('policy-apply')).click();
-        await form.waitFor({ state: 'detached', timeout: 5_000 }).catch(async () => fail(`the policy form stayed open: ${await shownErrors(page)}`));
+        const policyForm = page.locator(byTestId('policy-form'));
+        await policyForm.locator(byTestId('policy-matchers-value')).first().fill('(?=ops)ops');
+        await policyForm.locator(byTestId('policy-apply')).click();
+        await policyForm.waitFor({ state: 'detached', timeout: 5_000 }).catch(async () => fail(`the policy form stayed open: ${await shownErrors(page)}`));
         await page.click(byTestId('policy-save'));
         const saveError = page.locator(byTestId('policy-save-error'));
         await visibleOrFail(saveError, 'saving a policy the server refuses showed no [data-testid="policy-save-error"]');
@@ -319,7 +348,7 @@ export const scenarios = [
         await visibleOrFail(page.locator(byTestId('policy-dirty')), 'after a refused save the changes are no longer marked unsaved');
         const tree = await pharos.api('GET', '/api/v1/provisioning/policies');
         if (JSON.stringify(tree).includes('(?=ops)')) fail('the refused tree was saved');
-        report(`delete → "${deleteText}"; save → "${saveText}"`);
+        report(`delete → "${deleteText}"; e-mail test → "${mailText}"; save → "${saveText}"`);
       } finally {
         await context.close();
       }
