@@ -206,7 +206,7 @@ function SilenceEditor({ initial, onClose, onSaved }: { initial: SilenceForm; on
         <legend>Matchers: alerts with all of these labels are silenced</legend>
         <MatcherEditor matchers={form.matchers} onChange={(matchers) => setForm((f) => ({ ...f, matchers }))} testId="silence-matchers" />
       </fieldset>
-      <div className="an-row">
+      <div className="an-radios" role="radiogroup" aria-label="When">
         <label className="checkbox">
           <input type="radio" name="silence-mode" data-testid="silence-mode-duration" checked={form.mode === 'duration'} onChange={() => setForm((f) => ({ ...f, mode: 'duration' }))} />
           For a duration from now
