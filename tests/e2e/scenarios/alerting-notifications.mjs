@@ -356,7 +356,7 @@ export const scenarios = [
     },
   },
   {
-    name: 'alerting notifications: a silence opened from ?matcher=, listed active, then expired',
+    name: 'alerting notifications: a silence opened from ?matcher=, listed active, edited in place, filtered, then expired',
     shot: 'alerting-silences',
     async run({ page, base, pharos, report }) {
       await page.goto(`${base}/alerting/silences?matcher=${encodeURIComponent(`alertname=${alertName}`)}`);
@@ -389,6 +389,19 @@ export const scenarios = [
       if ((await row.getAttribute('data-state')) !== 'active') fail(`the new silence's row is ${await row.getAttribute('data-state')}`);
       const chips = await row.locator(byTestId('matcher-chip')).allTextContents();
       if (chips.join(' ') !== `alertname=${alertName} severity!=info`) fail(`the row shows matchers ${JSON.stringify(chips)}`);
+
+      // Editing the comment of an active silence keeps it (same id, same start): Alertmanager's in-place update.
+      await row.locator(byTestId('silence-edit')).click();
+      const editForm = page.locator(byTestId('silence-form'));
+      await visibleOrFail(editForm, 'Edit opened no [data-testid="silence-form"]');
+      await editForm.locator(byTestId('silence-comment-input')).fill(`e2e maintenance ${tag}, extended`);
+      await editForm.locator(byTestId('silence-save')).click();
+      await editForm.waitFor({ state: 'detached', timeout: 10_000 }).catch(async () => fail(`the silence edit form stayed open: ${await shownErrors(page)}`));
+      const edited = await pharos.api('GET', `/api/alertmanager/grafana/api/v2/silence/${silence.id}`);
+      if (edited.comment !== `e2e maintenance ${tag}, extended` || edited.startsAt !== silence.startsAt || edited.status.state !== 'active') {
+        fail(`after editing the comment the silence is ${JSON.stringify(edited)}`);
+      }
+      await eventually(async () => (await textOf(row.locator(byTestId('silence-comment')))).endsWith('extended'), async () => `the row's comment is ${JSON.stringify(await textOf(row.locator(byTestId('silence-comment'))))}`);
 
       // The filter box asks the server for silences carrying the typed matchers.
       await page.fill(byTestId('silence-filter'), `alertname=${alertName}, severity!=info`);
@@ -450,6 +463,24 @@ export const scenarios = [
       } finally {
         await alertmanager.stop();
       }
+    },
+  },
+  {
+    name: 'alerting notifications: Reset (after confirming) brings back the default policy tree',
+    shot: 'alerting-policies-reset',
+    async run({ page, base, pharos, report }) {
+      const before = await pharos.api('GET', '/api/v1/provisioning/policies');
+      if (!before.routes?.length) fail(`there is no saved tree to reset: ${JSON.stringify(before)}`);
+      await page.goto(`${base}/alerting/routes`);
+      await visibleOrFail(page.locator(byTestId('policy-node')).first(), 'the saved nested policy is not shown');
+      await page.click(byTestId('policy-reset'));
+      await page.click(byTestId('policy-reset-confirm'));
+      await eventually(async () => (await page.locator(byTestId('policy-node')).count()) === 0, 'after Reset the page still shows nested policies');
+      const after = await pharos.api('GET', '/api/v1/provisioning/policies');
+      if (after.routes?.length || after.receiver !== 'grafana-default-email' || after.version !== 0) fail(`after Reset the API's tree is ${JSON.stringify(after)}`);
+      const receiverText = await textOf(page.locator(`${byTestId('policy-root')} ${byTestId('policy-receiver')}`));
+      if (!receiverText.includes('grafana-default-email')) fail(`after Reset the default policy shows ${JSON.stringify(receiverText)}`);
+      report(`tree version ${before.version} with ${before.routes.length} nested polic(ies) → the default (receiver ${after.receiver}, version ${after.version})`);
     },
   },
   {
