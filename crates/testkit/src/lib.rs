@@ -22,6 +22,7 @@ pub use reqwest;
 pub use serde_json::json;
 
 pub mod alertmanager;
+pub mod alerting;
 mod api;
 pub mod ha;
 pub mod haproxy;
