@@ -1211,3 +1211,129 @@ async fn a_query_the_datasource_refuses_is_a_400_at_save_time() {
         "a warning is logged"
     );
 }
+
+// ---------------------------------------------------------------- alert annotations
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_changes_are_annotations_on_the_linked_panel() {
+    // Two TestData rules that fire at once, linked by Grafana's annotations to two panels; the
+    // replica's scheduler evaluates them, and their transitions come back as alert annotations.
+    let px = start(Backend::Sqlite).await;
+    let admin = px.admin();
+    let (s, b) = admin
+        .post("/api/folders", json!({"uid": "infra", "title": "Infra"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = admin
+        .post(
+            "/api/datasources",
+            json!({"name": "TD", "type": "grafana-testdata-datasource", "uid": "td"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let firing = |uid: &str, title: &str, dashboard: &str, panel: &str| {
+        let mut r = rule(title, "fast");
+        r["uid"] = json!(uid);
+        r["for"] = json!("0s");
+        r["annotations"] = json!({"__dashboardUid__": dashboard, "__panelId__": panel});
+        r["data"][0]["datasourceUid"] = json!("td");
+        r["data"][0]["model"] = json!({"refId": "A", "scenarioId": "csv_metric_values",
+                                       "stringInput": "5,5,5"});
+        r["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = json!([1]);
+        r
+    };
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (s, b) = admin
+        .put(
+            "/api/v1/provisioning/folder/infra/rule-groups/fast",
+            json!({"interval": 10, "rules": [
+                firing("five", "Five", "dash-1", "2"),
+                firing("other", "Other", "dash-2", "7"),
+            ]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let viewer = px.user_with_role("viewer", "Viewer").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let list = loop {
+        let (s, list) = viewer
+            .get(&format!(
+                "/api/annotations?type=alert&dashboardUID=dash-1&from={before}&to=9999999999999"
+            ))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        if !list.as_array().unwrap().is_empty() {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "no annotation appeared");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let a = &list[0];
+    assert_eq!(a["alertName"], "Five", "{a}");
+    assert_eq!(a["alertId"], 0);
+    assert_eq!(a["dashboardUID"], "dash-1");
+    assert_eq!(a["panelId"], 2);
+    assert_eq!(a["prevState"], "Normal");
+    assert_eq!(a["newState"], "Alerting");
+    assert_eq!(a["tags"], json!([]));
+    assert_eq!(a["data"]["ruleUID"], "five");
+    let at = a["time"].as_i64().unwrap();
+    assert!(at >= before, "{a}");
+    assert_eq!(a["timeEnd"], at);
+    let text = a["text"].as_str().unwrap();
+    assert!(
+        text.contains("alertname=Five") && text.contains("B=5"),
+        "{text}"
+    );
+    assert!(a["id"].as_i64().unwrap() > 0);
+
+    // Filters: panel, another dashboard, the range, the limit, and all dashboards.
+    let (_, on_panel) = viewer
+        .get("/api/annotations?dashboardUID=dash-1&panelId=2")
+        .await;
+    assert_eq!(on_panel[0]["id"], a["id"], "{on_panel}");
+    let (_, other_panel) = viewer
+        .get("/api/annotations?dashboardUID=dash-1&panelId=3")
+        .await;
+    assert_eq!(other_panel, json!([]));
+    let (_, before_it) = viewer
+        .get(&format!(
+            "/api/annotations?dashboardUID=dash-1&to={}",
+            at - 1
+        ))
+        .await;
+    assert_eq!(before_it, json!([]));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, everything) = viewer.get("/api/annotations?type=alert").await;
+        let names: std::collections::BTreeSet<String> = everything
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["alertName"].as_str().unwrap().to_string())
+            .collect();
+        if names.len() == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{everything}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (_, one) = viewer.get("/api/annotations?limit=1").await;
+    assert_eq!(one.as_array().unwrap().len(), 1, "{one}");
+
+    // Manual annotations: none in Pharos yet.
+    let (s, manual) = viewer.get("/api/annotations?type=annotation").await;
+    assert_eq!((s, manual), (StatusCode::OK, json!([])));
+    // Bad input and no credentials.
+    for bad in ["from=yesterday", "limit=0", "type=bogus", "panelId=x"] {
+        let (s, body) = viewer.get(&format!("/api/annotations?{bad}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(!message(&body).is_empty(), "{body}");
+    }
+    let (s, _) = px.anonymous().get("/api/annotations").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

@@ -9,6 +9,7 @@
 //! make one store call. Reads need Viewer, writes Editor (Grafana's `alert.rules:write`,
 //! `alert.notifications:write`, `alert.silences:create`).
 
+mod annotations;
 mod contact_points;
 mod eval;
 mod policies;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(silences::router())
         .merge(state::router())
         .merge(eval::router())
+        .merge(annotations::router())
 }
 
 /// The header that saves a resource without provenance (editable in the UI), as in Grafana.
