@@ -355,6 +355,14 @@ impl Store {
     pub async fn execute_raw_for_tests(&self, sql: &str) {
         sqlx::raw_sql(sql).execute(&self.pool).await.expect(sql);
     }
+
+    /// One integer a query returns (a count, say); for tests that inspect the database.
+    pub async fn scalar_for_tests(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .expect(sql)
+    }
 }
 
 #[cfg(test)]

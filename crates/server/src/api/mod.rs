@@ -2,6 +2,7 @@
 //! so every route and (through its handler's extractor) its guard can be read in one place.
 
 pub mod alerting;
+mod backup;
 mod cluster;
 mod dashboards;
 mod datasources;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(cluster::router())
+        .merge(backup::router())
         .merge(alerting::router())
         .merge(dashboards::router())
         .merge(datasources::router())
