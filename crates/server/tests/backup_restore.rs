@@ -320,7 +320,9 @@ async fn bad_files_and_another_secret_key_change_nothing() {
     let mut flipped = bytes.clone();
     let at = flipped.len() / 2;
     flipped[at] ^= 0xff;
-    let cases: Vec<(PathBuf, Vec<(&str, &str)>, &str)> = vec![
+    // (file, extra environment, what the error must say)
+    type Case<'a> = (PathBuf, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             write("truncated", &bytes[..bytes.len() * 2 / 3]),
             vec![],
