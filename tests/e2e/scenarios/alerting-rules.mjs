@@ -18,6 +18,10 @@ const groupName = `node-${runId}`;
 /** One series per CPU and scrape job: the rule has several instances. */
 const EXPR = 'rate(node_cpu_seconds_total{mode="idle"}[1m])';
 
+/** The dashboard whose panel the rule is linked to (its state changes are drawn there). */
+const dashboardUid = `alerting-e2e-${runId}`;
+const PANEL_ID = 7;
+
 /** Set by the first scenarios, read by the later ones. */
 const made = { uid: null, folderUid: null, instances: 0 };
 
@@ -129,6 +133,27 @@ export const scenarios = [
     timeoutMs: 90_000,
     async run({ page, base, pharos, report }) {
       if (!made.folderUid) fail('the editor scenario did not get as far as choosing a folder');
+      // A dashboard whose panel shows the rule's query: the rule is linked to it.
+      await pharos.api('POST', '/api/dashboards/db', {
+        overwrite: true,
+        dashboard: {
+          uid: dashboardUid,
+          title: `Alerting e2e ${runId}`,
+          time: { from: 'now-15m', to: 'now' },
+          panels: [
+            {
+              id: PANEL_ID,
+              type: 'timeseries',
+              title: 'CPU idle rate',
+              gridPos: { x: 0, y: 0, w: 24, h: 10 },
+              datasource: { type: 'prometheus', uid: PROM_UID },
+              targets: [{ refId: 'A', expr: EXPR, datasource: { type: 'prometheus', uid: PROM_UID } }],
+            },
+          ],
+        },
+      });
+      await page.fill(byTestId('alert-rule-dashboard-uid'), dashboardUid);
+      await page.fill(byTestId('alert-rule-panel-id'), String(PANEL_ID));
       await page.selectOption(byTestId('alert-rule-group-select'), { label: 'New group…' });
       await page.fill(byTestId('alert-rule-group-name'), groupName);
       await page.fill(byTestId('alert-rule-group-interval'), '10s');
@@ -153,6 +178,7 @@ export const scenarios = [
       if (saved.condition !== 'C') problems.push(`condition ${saved.condition}`);
       if (saved.for !== '0s') problems.push(`for ${saved.for}`);
       if (saved.labels?.team !== 'e2e') problems.push(`labels ${JSON.stringify(saved.labels)}`);
+      if (saved.annotations?.__dashboardUid__ !== dashboardUid || saved.annotations?.__panelId__ !== String(PANEL_ID)) problems.push(`panel link ${JSON.stringify(saved.annotations)}`);
       // Saved from the UI without provenance (X-Disable-Provenance), as Grafana's editor saves.
       if (saved.provenance) problems.push(`provenance ${saved.provenance}`);
       const [a, b, c] = saved.data ?? [];
@@ -240,6 +266,44 @@ export const scenarios = [
       const state = states.data.groups[0]?.rules[0]?.state;
       if (state !== 'inactive') fail(`after Alerting → Normal the rule state API says ${state}, not inactive`);
       report(`edited: title and threshold stored; history shows ${rows} transitions (to Alerting, then Alerting → Normal); the rule is now ${state}`);
+    },
+  },
+  {
+    name: 'alerting rule: its state changes are drawn on the linked dashboard panel, with a tooltip',
+    shot: 'alerting-rule-annotations',
+    timeoutMs: 60_000,
+    async run({ page, base, report }) {
+      if (!made.uid) fail('no rule was saved by the earlier scenarios');
+      const requests = [];
+      const listener = (req) => {
+        const url = new URL(req.url());
+        if (url.pathname === '/api/annotations') requests.push(url.searchParams);
+      };
+      page.on('request', listener);
+      try {
+        await page.goto(`${base}/d/${dashboardUid}`);
+        const panel = page.locator(`${byTestId('panel')}[data-panel-id="${PANEL_ID}"]`);
+        await visibleOrFail(panel.locator('canvas').first(), `the linked panel ${PANEL_ID} draws no chart`);
+        const markers = panel.locator(byTestId('annotation-marker'));
+        await visibleOrFail(markers.first(), async () => `the linked panel shows no annotation marker (${requests.length} /api/annotations requests)`);
+        const states = await markers.evaluateAll((els) => els.map((e) => e.getAttribute('data-state') || ''));
+        if (!states.some((s) => s.startsWith('Alerting'))) fail(`no marker of a change to Alerting: ${JSON.stringify(states)}`);
+        if (!states.some((s) => s.startsWith('Normal'))) fail(`no marker of the change back to Normal: ${JSON.stringify(states)}`);
+        const query = requests[0];
+        if (!query || query.get('type') !== 'alert' || query.get('dashboardUID') !== dashboardUid || !query.get('from') || !query.get('to')) {
+          fail(`the dashboard asked /api/annotations with ${query ? query.toString() : 'nothing'}`);
+        }
+        if (requests.length !== 1) fail(`the dashboard sent ${requests.length} /api/annotations requests for one panel and one range, not 1`);
+        const alerting = panel.locator(`${byTestId('annotation-marker')}[data-state^="Alerting"]`).first();
+        await alerting.hover();
+        const tooltip = page.locator(byTestId('annotation-tooltip'));
+        await visibleOrFail(tooltip, 'hovering a marker shows no [data-testid="annotation-tooltip"]');
+        const text = ((await tooltip.textContent()) || '').trim();
+        if (!text.includes(ruleTitle) || !/→\s*Alerting/.test(text)) fail(`the marker's tooltip says ${JSON.stringify(text)}: expected the rule's title and "→ Alerting"`);
+        report(`${states.length} markers on panel ${PANEL_ID} (${[...new Set(states)].join(', ')}); tooltip: ${text.slice(0, 160)}`);
+      } finally {
+        page.off('request', listener);
+      }
     },
   },
   {

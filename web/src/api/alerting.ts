@@ -200,19 +200,26 @@ export function historyEntries(frame: HistoryFrame | undefined): HistoryEntry[] 
 export const evaluateRule = (data: AlertQuery[], condition: string, signal?: AbortSignal) =>
   requestJson<EvalResponse>('/api/v1/eval', { method: 'POST', body: { data, condition }, signal });
 
+/** Set once the server answered 404 for the annotations route: it is older and has none to give. */
+let annotationsMissing = false;
+
 /**
  * Alert annotations of a dashboard in a time range (epoch ms). A server without the route (404) has
- * none to draw: that answers an empty list rather than an error.
+ * none to draw: that answers an empty list rather than an error, and it is not asked again.
  */
 export async function alertAnnotations(
-  params: { dashboardUID: string; panelId?: number; from: number; to: number },
+  params: { dashboardUID: string; panelId?: number; from: number; to: number; limit?: number },
   signal?: AbortSignal,
 ): Promise<AlertAnnotation[]> {
+  if (annotationsMissing) return [];
   try {
     const list = await requestJson<AlertAnnotation[]>(withQuery('/api/annotations', { type: 'alert', ...params }), { signal });
     return Array.isArray(list) ? list : [];
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) return [];
+    if (e instanceof ApiError && e.status === 404) {
+      annotationsMissing = true;
+      return [];
+    }
     throw e;
   }
 }

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { GridLayout } from 'react-grid-layout';
+import { useParams } from 'react-router';
 import type { TimeZone } from '../lib/time';
 import { collapsedRows, groupByRow, layoutItems } from './layout';
 import { interpolateDisplay } from '../lib/variables';
@@ -8,6 +9,7 @@ import type { GridItemPosition } from './edit';
 import { PanelFrame } from './PanelFrame';
 import { RowActions } from './RowActions';
 import type { PanelQueryContext } from './usePanelData';
+import { AlertAnnotationsContext, useDashboardAlertAnnotations } from './alertAnnotations';
 
 // Grafana's grid: 24 columns, 30 px rows, 8 px gaps.
 const ROW_HEIGHT = 30;
@@ -51,6 +53,10 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, ed
   const items = useMemo(() => layoutItems(groups, collapsed), [groups, collapsed]);
   // A repeated copy is not a saved panel: it moves with the panel it repeats, never alone.
   const layout = useMemo(() => items.map((item) => ({ i: item.key, ...item.pos, static: !editing || item.panel.repeatPanelId !== undefined, ...(item.panel.type === 'row' ? { isResizable: false, resizeHandles: [] } : {}) })), [items, editing]);
+  // Alert state changes drawn on the time series panels: one request for the whole dashboard.
+  const { uid: dashboardUID } = useParams();
+  const panelTypes = useMemo(() => items.map((item) => item.panel.type), [items]);
+  const annotations = useDashboardAlertAnnotations(dashboardUID, panelTypes, ctx, ready && !editing);
   const reportLayout = (next: readonly GridItemPosition[]) => onLayoutChange?.(next.map(({ i, x, y, w, h }) => ({ i, x, y, w, h })));
 
   const toggleRow = (id: number) => {
@@ -61,6 +67,7 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, ed
   };
 
   return (
+    <AlertAnnotationsContext value={annotations}>
     <div ref={containerRef} className="dashboard-grid">
       {width > 0 && (
         <GridLayout
@@ -91,5 +98,6 @@ export function DashboardGrid({ panels, ctx, ready, timeZone, onZoom, onView, ed
         </GridLayout>
       )}
     </div>
+    </AlertAnnotationsContext>
   );
 }

@@ -6,6 +6,7 @@ import { ErrorBoundary } from '../app/ErrorBoundary';
 import type { PanelModel } from './model';
 import { usePanelData, type PanelQueryContext } from './usePanelData';
 import { PanelMenu } from './PanelMenu';
+import { usePanelAlertAnnotations } from './alertAnnotations';
 
 interface Props {
   panel: PanelModel;
@@ -62,6 +63,7 @@ export function PanelFrame({ panel, ctx: dashboardCtx, ready, timeZone, onZoom, 
   const panelState = !plugin || !queries ? 'done' : state.status;
   const Component = plugin?.component;
   const title = interpolateDisplay(panel.title ?? '', ctx.variables);
+  const annotations = usePanelAlertAnnotations(panel.id);
 
   return (
     <section ref={frameRef} className={`panel${panel.transparent ? ' transparent' : ''}`} data-testid="panel" data-panel-id={panel.id} data-panel-type={panel.type} data-panel-state={panelState} aria-label={title || 'Panel'} aria-busy={panelState === 'loading'}>
@@ -96,7 +98,7 @@ export function PanelFrame({ panel, ctx: dashboardCtx, ready, timeZone, onZoom, 
               </div>
             )}
           >
-            <Component panel={panel} data={(queries ? state.data : undefined) ?? { frames: [], series: [] }} width={size.width} height={size.height} timeZone={timeZone} range={{ from: ctx.from, to: ctx.to }} onZoom={onZoom} />
+            <Component panel={panel} data={(queries ? state.data : undefined) ?? { frames: [], series: [] }} width={size.width} height={size.height} timeZone={timeZone} range={{ from: ctx.from, to: ctx.to }} onZoom={onZoom} annotations={annotations} />
           </ErrorBoundary>
         ) : null}
       </div>

@@ -10,6 +10,8 @@ import { displayOptions, type DisplayOptions } from './fieldOptions';
 import { seriesScale, seriesStyle, type Override } from './overrides';
 import { cssVar, seriesColor, withAlpha } from './palette';
 import type { PanelProps } from './types';
+import type { AlertAnnotation } from '../api/alerting';
+import { annotationColor, annotationsInRange, markerGroups, transitionText, type MarkerGroup } from './annotations';
 
 interface Custom {
   drawStyle?: 'line' | 'bars' | 'points';
@@ -98,6 +100,44 @@ function Tooltip({ series, colors, hidden, idx, left, top, only, width, opts, un
   );
 }
 
+function plotBoxOf(u: uPlot): PlotBox {
+  return { left: u.over.offsetLeft, top: u.over.offsetTop, width: u.over.clientWidth, height: u.over.clientHeight };
+}
+
+/**
+ * The alert state changes of a marker, shown while it is hovered: when and which rule, then one
+ * line per change (the first few, then a count). Placed inside the plot area, beside the marker,
+ * so the panel's edge does not cut it.
+ */
+function AnnotationTooltip({ group, box, width, timeZone }: { group: MarkerGroup; box: PlotBox; width: number; timeZone: PanelProps['timeZone'] }) {
+  const left = group.x;
+  const place = left > width / 2 ? { right: width - left + 8 } : { left: left + 8 };
+  const style = { ...place, top: box.top + 4, maxHeight: Math.max(60, box.height - 8), overflow: 'hidden' };
+  const names = [...new Set(group.items.map((a) => a.alertName).filter(Boolean))];
+  const first = group.items[0];
+  const last = group.items[group.items.length - 1];
+  const shown = group.items.slice(0, 5);
+  const line = { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' } as const;
+  return (
+    <div className="tooltip" role="tooltip" data-testid="annotation-tooltip" style={style}>
+      <div className="tooltip-time">
+        {formatDateTime(first.time, timeZone)}
+        {last.time !== first.time ? ` – ${formatDateTime(last.time, timeZone)}` : ''}
+        {names.length === 1 ? ` · ${names[0]}` : ''}
+      </div>
+      {shown.map((a) => (
+        <div key={a.id} className="tooltip-row" style={line} title={a.text}>
+          <span className="legend-swatch" style={{ background: annotationColor(a.newState) }} />
+          <span style={{ fontWeight: 500 }}>{transitionText(a)}</span>
+          {names.length > 1 && a.alertName ? <span>{a.alertName}</span> : null}
+          {a.text && <span className="tooltip-more" style={{ ...line, minWidth: 0 }}>{a.text}</span>}
+        </div>
+      ))}
+      {group.items.length > shown.length && <div className="tooltip-more">and {group.items.length - shown.length} more</div>}
+    </div>
+  );
+}
+
 /** A series' own value at a time (not the stacked total), null where it has no point. */
 function valueAt(s: Series, time: number): number | null {
   const i = s.times.indexOf(time);
@@ -130,8 +170,23 @@ function pathsFor(custom: Custom): uPlot.Series.PathBuilder | undefined {
   return undefined;
 }
 
-export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, onZoom }: PanelProps) {
+/** Where the plot area sits in the chart box (CSS px), for the annotation markers under it. */
+interface PlotBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+const NO_ANNOTATIONS: AlertAnnotation[] = [];
+
+export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, onZoom, annotations = NO_ANNOTATIONS }: PanelProps) {
   const chartRef = useRef<HTMLDivElement>(null);
+  const [plotBox, setPlotBox] = useState<PlotBox>();
+  const [hoveredMarker, setHoveredMarker] = useState<number>();
+  const shownAnnotations = useMemo(() => annotationsInRange(annotations, range.from, range.to), [annotations, range.from, range.to]);
+  // Read by the draw hook, so new annotations are drawn with a redraw instead of a rebuild.
+  const annotationsRef = useRef(shownAnnotations);
   const plotRef = useRef<uPlot | null>(null);
   const [theme] = useTheme();
   const [hidden, setHidden] = useState<ReadonlySet<number>>(new Set());
@@ -165,6 +220,10 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
   useEffect(() => {
     onZoomRef.current = onZoom;
   });
+  useEffect(() => {
+    annotationsRef.current = shownAnnotations;
+    plotRef.current?.redraw(false);
+  }, [shownAnnotations]);
   useEffect(() => {
     const el = chartRef.current;
     if (!el || series.length === 0) return;
@@ -236,6 +295,8 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
           })),
         ],
         hooks: {
+          ready: [(u) => setPlotBox(plotBoxOf(u))],
+          setSize: [(u) => setPlotBox(plotBoxOf(u))],
           setCursor: [
             (u) => {
               const { idx, left, top } = u.cursor;
@@ -281,6 +342,33 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
               ctx.restore();
             },
             (u) => {
+              // Alert state changes: a vertical line at each (a shaded band over a region), in the
+              // colour of the state the alert went to.
+              const ctx = u.ctx;
+              ctx.save();
+              ctx.lineWidth = Math.max(1, devicePixelRatio);
+              ctx.setLineDash([4, 3]);
+              const top = u.bbox.top;
+              const bottom = u.bbox.top + u.bbox.height;
+              for (const a of annotationsRef.current) {
+                const color = annotationColor(a.newState);
+                const x = u.valToPos(a.time, 'x', true);
+                if (a.timeEnd && a.timeEnd > a.time) {
+                  const end = Math.min(u.valToPos(a.timeEnd, 'x', true), u.bbox.left + u.bbox.width);
+                  const start = Math.max(x, u.bbox.left);
+                  ctx.fillStyle = withAlpha(color, 0.12);
+                  ctx.fillRect(start, top, Math.max(0, end - start), bottom - top);
+                }
+                if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+                ctx.strokeStyle = color;
+                ctx.beginPath();
+                ctx.moveTo(x, top);
+                ctx.lineTo(x, bottom);
+                ctx.stroke();
+              }
+              ctx.restore();
+            },
+            (u) => {
               // When the canvas last painted (ms since navigation start) and the points it holds, for
               // the render benchmark (bench/render.mjs) and e2e tests. Attributes, not performance
               // marks, so that auto-refresh does not pile up entries in the performance timeline.
@@ -316,12 +404,31 @@ export function TimeSeriesPanel({ panel, data, width, height, timeZone, range, o
 
   if (series.length === 0) return <div className="panel-nodata">No data</div>;
 
+  // Markers under the plot, one per group of changes that would overlap.
+  const span = range.to - range.from;
+  const groups = plotBox && span > 0 ? markerGroups(shownAnnotations, (time) => plotBox.left + ((Math.max(time, range.from) - range.from) / span) * plotBox.width) : [];
+
   return (
     <div className={`timeseries${legendRight ? ' legend-right' : ''}`}>
       <div className="timeseries-chart" ref={chartRef} onMouseLeave={() => setHover(undefined)}>
         {hover && tooltipMode !== 'none' && tooltipMode !== 'hidden' && (tooltipMode !== 'single' || hover.nearest !== undefined) && (
           <Tooltip series={series} colors={colors} hidden={hiddenFromTooltip} idx={hover.idx} left={hover.left} top={hover.top} only={tooltipMode === 'single' ? hover.nearest : undefined} width={chartWidth} opts={opts} units={units} timeZone={timeZone} times={times} />
         )}
+        {groups.map((g, i) => (
+          <span
+            key={g.items[0].id}
+            className="annotation-marker"
+            data-testid="annotation-marker"
+            data-state={g.state}
+            data-count={g.items.length}
+            role="img"
+            aria-label={g.items.map((a) => `${a.alertName ?? 'Alert'}: ${transitionText(a)}`).join('; ')}
+            style={{ position: 'absolute', left: g.x - 5, top: (plotBox?.top ?? 0) + (plotBox?.height ?? 0) - 4, width: 0, height: 0, borderLeft: '5px solid transparent', borderRight: '5px solid transparent', borderBottom: `7px solid ${annotationColor(g.state)}`, cursor: 'default', zIndex: 2 }}
+            onMouseEnter={() => setHoveredMarker(i)}
+            onMouseLeave={() => setHoveredMarker(undefined)}
+          />
+        ))}
+        {plotBox && hoveredMarker !== undefined && groups[hoveredMarker] && <AnnotationTooltip group={groups[hoveredMarker]} box={plotBox} width={chartWidth} timeZone={timeZone} />}
       </div>
       {showLegend && legend.displayMode === 'table' ? (
         <div className="legend legend-table" style={legendRight ? { width: legendWidth, maxHeight: height } : { maxHeight: legendHeight }}>

@@ -1,6 +1,7 @@
 import type { DataFrame, Series } from '../lib/frames';
 import type { TimeZone } from '../lib/time';
 import type { PanelModel } from '../dashboard/model';
+import type { AlertAnnotation } from '../api/alerting';
 
 export interface PanelData {
   frames: DataFrame[];
@@ -17,4 +18,6 @@ export interface PanelProps {
   range: { from: number; to: number };
   /** Drag-to-zoom: sets the dashboard's time range. */
   onZoom: (from: number, to: number) => void;
+  /** Alert state changes of this panel in the range, drawn as markers on time series. */
+  annotations?: AlertAnnotation[];
 }

@@ -359,6 +359,21 @@ export function RuleEditorPage() {
           Description
           <textarea data-testid="alert-rule-description" value={form.description} onChange={(e) => update({ description: e.target.value })} />
         </label>
+        <div className="rule-fields">
+          <label>
+            Dashboard UID
+            <input data-testid="alert-rule-dashboard-uid" value={form.dashboardUid} onChange={(e) => update({ dashboardUid: e.target.value })} placeholder="optional" title="Draw this rule's state changes on a panel of this dashboard" />
+          </label>
+          <label>
+            Panel ID
+            <input data-testid="alert-rule-panel-id" size={6} value={form.panelId} onChange={(e) => update({ panelId: e.target.value })} placeholder="optional" title="The panel's id in the dashboard JSON" />
+          </label>
+          {form.dashboardUid.trim() && (
+            <Link to={`/d/${encodeURIComponent(form.dashboardUid.trim())}`} target="_blank" rel="noreferrer">
+              Open the dashboard
+            </Link>
+          )}
+        </div>
         <KeyValueList title="Labels" testId="alert-rule-labels" items={form.labels} onChange={(labels) => update({ labels })} />
         <KeyValueList title="Other annotations" testId="alert-rule-annotations" items={form.annotations} onChange={(annotations) => update({ annotations })} />
       </section>

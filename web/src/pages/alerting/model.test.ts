@@ -30,6 +30,7 @@ describe('rule form', () => {
   it('reads a stored rule into the form', () => {
     const form = ruleToForm(stored, (uid) => (uid === 'prom' ? 'prometheus' : undefined));
     expect(form.title).toBe('High load');
+    expect(form.dashboardUid).toBe('');
     expect(form.queries).toHaveLength(1);
     expect(form.queries[0]).toMatchObject({ refId: 'A', datasourceUid: 'prom', datasourceType: 'prometheus', range: '5m' });
     expect(form.queries[0].model.expr).toBe('node_load1');
@@ -84,6 +85,17 @@ describe('rule form', () => {
     expect(rule.labels).toEqual({ severity: 'page' });
     expect(rule.annotations).toEqual({});
     expect(formProblems(form)).toEqual([]);
+  });
+
+  it('links the rule to a dashboard panel through Grafana annotations', () => {
+    const linked = { ...stored, annotations: { ...stored.annotations, __dashboardUid__: 'd1', __panelId__: '4' } };
+    const form = ruleToForm(linked);
+    expect([form.dashboardUid, form.panelId]).toEqual(['d1', '4']);
+    expect(form.annotations).toEqual([{ key: 'runbook_url', value: 'http://x' }]);
+    expect(formToRule(form).annotations).toEqual(linked.annotations);
+    expect(formToRule({ ...form, dashboardUid: '', panelId: '' }).annotations).toEqual(stored.annotations);
+    expect(formProblems({ ...form, panelId: 'four' }).join(' ')).toContain('panel ID must be a number');
+    expect(formProblems({ ...form, dashboardUid: '' }).join(' ')).toContain('needs the dashboard UID');
   });
 
   it('keeps an expression type it does not edit as it came', () => {

@@ -3,6 +3,10 @@
 import type { AlertQuery, AlertRule, ExecErrState, NoDataState, RuleState, RuleStateGroup } from '../../api/alerting';
 import { parseDuration } from '../../lib/time';
 
+/** Grafana's annotations that link a rule to a dashboard panel (its state changes are drawn there). */
+export const DASHBOARD_UID_KEY = '__dashboardUid__';
+export const PANEL_ID_KEY = '__panelId__';
+
 /** The datasource uid of server-side expressions. */
 export const EXPRESSION_UID = '__expr__';
 
@@ -66,6 +70,9 @@ export interface RuleForm {
   annotations: KeyValue[];
   summary: string;
   description: string;
+  /** The panel the rule's state changes are drawn on (Grafana's `__dashboardUid__`, `__panelId__`). */
+  dashboardUid: string;
+  panelId: string;
   noDataState: NoDataState;
   execErrState: ExecErrState;
   isPaused: boolean;
@@ -106,6 +113,8 @@ export function newRuleForm(datasource?: { uid: string; type: string }, folderUi
     annotations: [],
     summary: '',
     description: '',
+    dashboardUid: '',
+    panelId: '',
     noDataState: 'NoData',
     execErrState: 'Error',
     isPaused: false,
@@ -172,8 +181,9 @@ export function ruleToForm(rule: AlertRule, typeOf: (uid: string) => string | un
   const annotations = { ...(rule.annotations ?? {}) };
   const summary = annotations.summary ?? '';
   const description = annotations.description ?? '';
-  delete annotations.summary;
-  delete annotations.description;
+  const dashboardUid = annotations[DASHBOARD_UID_KEY] ?? '';
+  const panelId = annotations[PANEL_ID_KEY] ?? '';
+  for (const own of ['summary', 'description', DASHBOARD_UID_KEY, PANEL_ID_KEY]) delete annotations[own];
   const queries: QueryForm[] = [];
   const expressions: ExpressionForm[] = [];
   for (const q of rule.data ?? []) {
@@ -207,6 +217,8 @@ export function ruleToForm(rule: AlertRule, typeOf: (uid: string) => string | un
     annotations: toPairs(annotations),
     summary,
     description,
+    dashboardUid,
+    panelId,
     noDataState: rule.noDataState ?? 'NoData',
     execErrState: rule.execErrState ?? 'Error',
     isPaused: rule.isPaused === true,
@@ -253,6 +265,8 @@ export function formToRule(form: RuleForm): AlertRule {
   const annotations = fromPairs(form.annotations);
   if (form.summary.trim()) annotations.summary = form.summary;
   if (form.description.trim()) annotations.description = form.description;
+  if (form.dashboardUid.trim()) annotations[DASHBOARD_UID_KEY] = form.dashboardUid.trim();
+  if (form.dashboardUid.trim() && form.panelId.trim()) annotations[PANEL_ID_KEY] = form.panelId.trim();
   const rule: AlertRule = {
     ...form.extra,
     title: form.title.trim(),
@@ -299,6 +313,8 @@ export function formProblems(form: RuleForm): string[] {
   }
   if (!refIds.includes(form.condition)) problems.push('Choose the condition (the query or expression whose result decides the alert).');
   if (durationSeconds(form.pendingFor || '0s') === undefined) problems.push('Pending period must be a duration such as 5m.');
+  if (form.panelId.trim() && !/^\d+$/.test(form.panelId.trim())) problems.push('The panel ID must be a number (the panel’s id in the dashboard JSON).');
+  if (form.panelId.trim() && !form.dashboardUid.trim()) problems.push('A panel ID needs the dashboard UID it belongs to.');
   return problems;
 }
 
