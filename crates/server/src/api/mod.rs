@@ -4,6 +4,7 @@
 pub mod alerting;
 mod backup;
 mod cluster;
+mod compat;
 mod dashboards;
 mod datasources;
 mod folders;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(orgs::router())
         .merge(service_accounts::router())
+        .merge(compat::router())
         // GET /login is the web UI's login page; POST /login is the API.
         .route("/login", get(web::page).post(session::login))
         .route("/logout", get(session::logout))
