@@ -4,16 +4,18 @@
 Usage: scenario.py SOURCE_URL TARGET_URL [--user admin] [--password admin] [--label NAME]
 
 SOURCE is filled through its API (folders, dashboards in and out of folders with tags and saved
-versions, datasources with a secret, an alert rule, a contact point), then `grafana-backup save`
-(every component, as the tool runs by default) reads it with a service-account token, and
-`grafana-backup restore` writes the archive into TARGET, which must be empty. The two are then
+versions, datasources with a secret, users, an alert rule, a contact point), then `grafana-backup
+save` (every component, as the tool runs by default) reads it with a service-account token (and
+the server admin's basic auth, which the tool needs for users), and `grafana-backup restore`
+writes the archive into TARGET, which must be empty. The two are then
 compared through the API. Every step prints one line (ok / FAIL / SKIP); the last line is the
 summary that scripts/test counts. Exit 1 if any step failed or was skipped.
 
 What the tool cannot carry, by its own design, is not compared: datasource secrets (it saves the
 datasource list, which never holds them), dashboard version history (it saves versions but has no
-restore for them), service accounts and their tokens (it has no such component), users (it needs
-basic auth and gives every restored user one default password).
+restore for them), service accounts and their tokens (it has no such component), users' passwords
+and org roles (it restores every user with one default password, and its add-to-org call meets a
+user already in the main org, as in Grafana).
 """
 
 from __future__ import annotations
@@ -168,6 +170,14 @@ DATASOURCES = [
     {"uid": "gb-testdata", "name": "Test data", "type": "grafana-testdata-datasource", "access": "proxy"},
 ]
 
+# Users: the tool saves them with the server admin's basic auth and restores each with one
+# default password (it cannot read passwords), as a Viewer of the main org.
+USERS = [
+    {"login": "alice", "email": "alice@example.com", "name": "Alice Ops", "password": "alice-secret-1"},
+    {"login": "bob", "email": "bob@example.com", "name": "Bob Dev", "password": "bob-secret-22"},
+]
+RESTORED_PASSWORD = "restored-by-grafana-backup"
+
 CONTACT_POINT = {
     "uid": "gb-webhook",
     "name": "ops-webhook",
@@ -236,6 +246,10 @@ def datasources_of(api):
     return found
 
 
+def users_of(api):
+    return sorted((u["login"], u["email"], u["name"], u["isAdmin"]) for u in api.get("/api/users?perpage=1000"))
+
+
 def rules_of(api):
     # `updated` is the write's time; `provenance` is "api" for a rule made through the API and
     # none for one restored with X-Disable-Provenance (which the tool sends); `version` counts
@@ -270,6 +284,7 @@ class Scenario:
         self.label = label
         self.source = Api(source_url, auth=(user, password))
         self.target = Api(target_url, auth=(user, password))
+        self.user, self.password = user, password
         self.source_url = source_url
         self.target_url = target_url
         self.passed = 0
@@ -314,6 +329,9 @@ class Scenario:
             "GRAFANA_TOKEN": token,
             "BACKUP_DIR": os.path.join(self.work, "backup"),
             "VERIFY_SSL": "false",
+            "GRAFANA_ADMIN_ACCOUNT": self.user,
+            "GRAFANA_ADMIN_PASSWORD": self.password,
+            "DEFAULT_USER_PASSWORD": RESTORED_PASSWORD,
             "DEBUG": "true",
             # Without --config the tool reads ~/.grafana-backup.json: keep the caller's out.
             "HOME": self.work,
@@ -334,7 +352,7 @@ class Scenario:
     def run(self):
         source, target, st = self.source, self.target, self.state
 
-        @self.step("source: folders, 10 dashboards (versions, tags), 3 datasources, alert rule, contact point")
+        @self.step("source: folders, 10 dashboards (versions, tags), 3 datasources, 2 users, alert rule, contact point")
         def _():
             for uid, title in FOLDERS:
                 source.post("/api/folders", {"uid": uid, "title": title})
@@ -346,6 +364,8 @@ class Scenario:
                         "dashboard": dashboard_model(uid, title, tags, revision),
                         "folderUid": folder, "overwrite": True, "message": f"save {revision}",
                     })
+            for user in USERS:
+                source.post("/api/admin/users", user)
             source.post("/api/v1/provisioning/contact-points", CONTACT_POINT, ok=(202,))
             source.post("/api/v1/provisioning/alert-rules", ALERT_RULE, ok=(201,))
             st["source_token"] = self.service_account_token(source, "grafana-backup")
@@ -376,6 +396,7 @@ class Scenario:
                 "datasource": len(source.get("/api/datasources")),
                 "alert_rule": 1,
                 "contact_point": 1,
+                "user": len(USERS) + 1,
             }
             got = {kind: by_kind.get(kind, 0) for kind in want}
             expect(got == want, f"archive holds {got}, expected {want}; all: {by_kind}")
@@ -403,8 +424,12 @@ class Scenario:
                 counts[what] = counts.get(what, 0) + 1
                 if status not in ("200", "201", "202"):
                     bad.append(f"{what} -> {status}")
+            users = dict(re.findall(r'^create user "([^"]*)" response status: (\d+)', output, re.M))
+            if users:
+                counts["create user"] = len(users)
             print(f"     restored {components} in {took:.1f} s: {counts}", flush=True)
             expect(not bad, f"the target refused: {bad}")
+            st["restored_users"] = users
             return counts
 
         # Every component the tool has, less alert rules, which get a restore of their own: the
@@ -417,8 +442,12 @@ class Scenario:
             counts = restore(everything_but_rules, "restore.log")
             want = {"create folder": len(FOLDERS), "update folder permissions": len(FOLDERS),
                     "create dashboard": len(st["dashboards"]), "create contact_point": 1,
+                    "create user": len(USERS) + 1,
                     "create datasource": len(source.get("/api/datasources"))}
             expect(counts == want, f"objects restored: {counts}, expected {want}")
+            # The admin exists on every server: Grafana and Pharos answer its create 412.
+            want_users = {"admin": "412", **{u["login"]: "200" for u in USERS}}
+            expect(st["restored_users"] == want_users, f"user creates: {st['restored_users']}, expected {want_users}")
             st["restored"] = True
 
         @self.step("grafana-backup restore: alert rules", needs=["restored"])
@@ -453,6 +482,13 @@ class Scenario:
             prom_target = target.get("/api/datasources/uid/gb-prom")
             expect(prom_source["secureJsonFields"] == {"basicAuthPassword": True}, short(prom_source))
             expect(prom_target["secureJsonFields"] == {}, short(prom_target))
+
+        @self.step("users equal (login, email, name, server admin); restored ones log in", needs=["restored"])
+        def _():
+            expect(users_of(source) == users_of(target), f"source {users_of(source)} != target {users_of(target)}")
+            for user in USERS:
+                me = Api(self.target_url, auth=(user["login"], RESTORED_PASSWORD)).get("/api/user")
+                expect(me["login"] == user["login"], short(me))
 
         @self.step("alert rules equal (without updated, provenance, version)", needs=["rules_restored"])
         def _():
