@@ -9,6 +9,7 @@ pub mod datasources;
 pub mod demo;
 pub mod error;
 pub mod idempotency;
+pub mod import_grafana;
 pub mod json;
 pub mod ops;
 pub mod provisioning;

@@ -63,6 +63,24 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Import folders, dashboards, datasources and alert rules from a running Grafana (or any
+    /// server speaking its API) through its HTTP API; a second run changes nothing.
+    ImportGrafana {
+        /// The source's base URL, e.g. http://grafana:3000.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// A service account token (or API key) of the source, with Admin role to see everything.
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "GRAFANA_TOKEN",
+            hide_env_values = true
+        )]
+        token: String,
+        /// The org of this Pharos to import into.
+        #[arg(long, default_value_t = 1)]
+        org_id: i64,
+    },
     /// Administrative tasks.
     Admin {
         #[command(subcommand)]
@@ -114,6 +132,9 @@ fn main() -> std::process::ExitCode {
             Command::Backup { out } => pharos_server::ops::backup(&config, &out).await,
             Command::Restore { input, force } => {
                 pharos_server::ops::restore(&config, &input, force).await
+            }
+            Command::ImportGrafana { url, token, org_id } => {
+                pharos_server::import_grafana::run(&config, &url, &token, org_id).await
             }
             Command::MigrateDb { from, to, force } => {
                 pharos_server::ops::migrate_db(&config, &from, &to, force).await
