@@ -109,6 +109,8 @@ export function RuleEditorPage() {
     formRef.current = form;
   });
   const runPreview = () => {
+    // The preview runs the queries on the server, which takes the Editor role.
+    if (canEdit === false) return;
     setPreview({ kind: 'running' });
     // Let a query editor's pending onChange land in state before reading the form.
     setTimeout(() => {
@@ -264,7 +266,7 @@ export function RuleEditorPage() {
               ))}
             </select>
           </label>
-          <button type="button" className="button" data-testid="alert-rule-preview" onClick={runPreview} disabled={preview.kind === 'running'}>
+          <button type="button" className="button" data-testid="alert-rule-preview" onClick={runPreview} disabled={preview.kind === 'running' || readOnly} title={readOnly ? 'Previewing runs the queries on the server: it needs the Editor role' : undefined}>
             {preview.kind === 'running' ? 'Previewing…' : 'Preview'}
           </button>
         </div>
