@@ -3,11 +3,12 @@
 //! `/api/ds/query` runs a query) and a [`NotifierFactory`] over the contact points' decrypted
 //! settings.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use pharos_alerting::eval::QueryResult;
-use pharos_alerting::notify::{self, BoxFuture, Notifier};
+use pharos_alerting::notify::{self, BoxFuture, Notifier, SmtpServer};
 use pharos_alerting::scheduler::{
     NotifierFactory, RuleQuerier, Scheduler, SchedulerMetrics, SchedulerSettings,
 };
@@ -88,25 +89,45 @@ impl RuleQuerier for EngineQuerier {
     }
 }
 
-/// Builds notifiers from contact points, their secure settings decrypted with the server's key.
+/// Builds notifiers from contact points, their secure settings decrypted with the server's key,
+/// e-mail through the server's `[smtp]` settings.
 pub struct ContactPointNotifiers {
     secrets: Secrets,
+    smtp: Option<SmtpServer>,
 }
 
 /// A contact point's settings with its secure fields decrypted into them (the API encrypts each
 /// secret with the secrets module, the field name bound to it, as datasource secrets are).
 pub fn notifier_settings(secrets: &Secrets, cp: &ContactPoint) -> Result<Value, SecretError> {
-    let mut settings = match serde_json::from_str::<Value>(&cp.settings) {
+    let settings = match serde_json::from_str::<Value>(&cp.settings) {
         Ok(Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
-    for (field, sealed) in &cp.secure_settings {
-        settings.insert(
-            field.clone(),
-            Value::String(secrets.decrypt(field, sealed)?),
-        );
+    with_stored_secrets(secrets, settings, &cp.secure_settings).map(Value::Object)
+}
+
+/// Decrypts each stored secret (field name → sealed value) into `settings`, where the field is
+/// absent or still the redaction placeholder the API answers: a secret the caller sent in clear
+/// (the receiver test of edited settings) is the one used. The one place contact-point secrets
+/// are opened, for the scheduler and the receiver test alike.
+pub fn with_stored_secrets(
+    secrets: &Secrets,
+    mut settings: serde_json::Map<String, Value>,
+    stored: &BTreeMap<String, String>,
+) -> Result<serde_json::Map<String, Value>, SecretError> {
+    for (field, sealed) in stored {
+        let sent = settings
+            .get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v != crate::api::alerting::SECURE_PLACEHOLDER);
+        if !sent {
+            settings.insert(
+                field.clone(),
+                Value::String(secrets.decrypt(field, sealed)?),
+            );
+        }
     }
-    Ok(Value::Object(settings))
+    Ok(settings)
 }
 
 impl NotifierFactory for ContactPointNotifiers {
@@ -118,9 +139,7 @@ impl NotifierFactory for ContactPointNotifiers {
                 cp.name
             )
         })?;
-        // TODO(smtp): the server has no SMTP settings yet, so e-mail contact points fail
-        // permanently ("e-mail needs SMTP to be configured").
-        notify::from_settings(&cp.kind, &settings, None)
+        notify::notifier(&cp.kind, &settings, self.smtp.as_ref())
     }
 }
 
@@ -172,6 +191,7 @@ pub fn start(
     let querier: Arc<dyn RuleQuerier> = Arc::new(EngineQuerier { state });
     let notifiers: Arc<dyn NotifierFactory> = Arc::new(ContactPointNotifiers {
         secrets: Secrets::from_config(config),
+        smtp: config.smtp.clone(),
     });
     let settings = SchedulerSettings {
         eval_timeout: config.alerting_evaluation_timeout,

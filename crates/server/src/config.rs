@@ -19,6 +19,7 @@ pub struct Settings {
     pub dashboards: DashboardsSettings,
     pub cluster: ClusterSettings,
     pub alerting: AlertingSettings,
+    pub smtp: SmtpSettings,
     pub log: LogSettings,
     pub paths: PathsSettings,
 }
@@ -149,6 +150,53 @@ pub struct AlertingSettings {
     pub notification_timeout: String,
 }
 
+/// Grafana's `[smtp]` section: the server e-mail contact points send through.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// Send e-mail; when off, e-mail contact points save but every send fails with "SMTP is not
+    /// configured".
+    pub enabled: bool,
+    /// The SMTP server as `host:port`.
+    pub host: String,
+    /// User name for SMTP AUTH; empty for none.
+    pub user: String,
+    /// Password for SMTP AUTH (never logged nor answered by the API).
+    pub password: String,
+    /// The sender's address.
+    pub from_address: String,
+    /// The sender's display name.
+    pub from_name: String,
+    /// Accept a TLS certificate that does not verify (a self-signed relay).
+    pub skip_verify: bool,
+    /// `OpportunisticStartTLS` (STARTTLS when offered), `MandatoryStartTLS` or `NoStartTLS`;
+    /// empty is opportunistic, as in Grafana.
+    pub starttls_policy: String,
+}
+
+/// Written out without the password, so a logged configuration does not leak it.
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("enabled", &self.enabled)
+            .field("host", &self.host)
+            .field("user", &self.user)
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "[REDACTED]"
+                },
+            )
+            .field("from_address", &self.from_address)
+            .field("from_name", &self.from_name)
+            .field("skip_verify", &self.skip_verify)
+            .field("starttls_policy", &self.starttls_policy)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PathsSettings {
@@ -223,6 +271,16 @@ impl Default for Settings {
                 max_concurrent_evaluations: 16,
                 notification_timeout: "30s".into(),
             },
+            smtp: SmtpSettings {
+                enabled: false,
+                host: "localhost:25".into(),
+                user: String::new(),
+                password: String::new(),
+                from_address: "admin@pharos.localhost".into(),
+                from_name: "Pharos".into(),
+                skip_verify: false,
+                starttls_policy: String::new(),
+            },
             log: LogSettings {
                 format: "text".into(),
                 level: "info".into(),
@@ -272,6 +330,11 @@ impl Default for ClusterSettings {
 impl Default for AlertingSettings {
     fn default() -> Self {
         Settings::default().alerting
+    }
+}
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Settings::default().smtp
     }
 }
 impl Default for PathsSettings {
@@ -328,6 +391,8 @@ pub struct Config {
     pub alerting_lease_ttl: Duration,
     pub alerting_evaluation_timeout: Duration,
     pub alerting_notification_timeout: Duration,
+    /// The SMTP server e-mail contact points send through (`None` when `smtp.enabled` is off).
+    pub smtp: Option<pharos_alerting::notify::SmtpServer>,
 }
 
 /// Flag values that override everything else (`None` when not given).
@@ -488,7 +553,9 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        let smtp = self.smtp.server()?;
         Ok(Config {
+            smtp,
             alerting_lease_ttl,
             alerting_evaluation_timeout: duration(
                 "alerting.evaluation_timeout",
@@ -567,6 +634,12 @@ fn merge_file(table: &mut toml::Value, file: toml::Value) -> Result<(), SettingE
         };
         for (key, value) in values {
             let name = format!("{section}.{key}");
+            // Grafana spells one [smtp] key in mixed case (`startTLS_policy`).
+            let key = if section == "smtp" {
+                key.to_lowercase()
+            } else {
+                key
+            };
             let slot = slot(table, &section, &key, &name)?;
             if std::mem::discriminant(slot) != std::mem::discriminant(&value) {
                 return Err(bad(
@@ -666,6 +739,58 @@ fn slot<'a>(
         .ok_or_else(|| bad(name, format!("unknown setting {key:?} in [{section}]")))
 }
 
+impl SmtpSettings {
+    /// The SMTP server as the e-mail notifier takes it, checked (`None` when disabled).
+    fn server(&self) -> Result<Option<pharos_alerting::notify::SmtpServer>, SettingError> {
+        use pharos_alerting::notify::{SmtpConfig, SmtpServer, SmtpTls};
+        if !self.enabled {
+            return Ok(None);
+        }
+        let (host, port) = self
+            .host
+            .trim()
+            .rsplit_once(':')
+            .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+            .filter(|(h, _)| !h.is_empty())
+            .ok_or_else(|| {
+                bad(
+                    "smtp.host",
+                    "must be host:port, such as smtp.example.com:587",
+                )
+            })?;
+        if self.from_address.trim().is_empty() || !self.from_address.contains('@') {
+            return Err(bad("smtp.from_address", "must be an e-mail address"));
+        }
+        let tls = match self.starttls_policy.trim() {
+            "" | "OpportunisticStartTLS" => SmtpTls::Opportunistic,
+            "MandatoryStartTLS" => SmtpTls::StartTls,
+            "NoStartTLS" => SmtpTls::None,
+            other => {
+                return Err(bad(
+                    "smtp.startTLS_policy",
+                    format!(
+                    "must be OpportunisticStartTLS, MandatoryStartTLS or NoStartTLS, got {other:?}"
+                ),
+                ))
+            }
+        };
+        let non_empty = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+        Ok(Some(SmtpServer {
+            config: SmtpConfig {
+                host: host.to_string(),
+                port,
+                username: non_empty(&self.user),
+                password: non_empty(&self.password),
+                from_address: self.from_address.trim().to_string(),
+                from_name: non_empty(&self.from_name),
+                tls,
+                timeout: Duration::from_secs(30),
+            },
+            skip_verify: self.skip_verify,
+        }))
+    }
+}
+
 impl Settings {
     /// Every setting as `section.key = default`, in declaration order (for the docs check).
     pub fn documented_defaults() -> Vec<(String, String)> {
@@ -693,6 +818,39 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn smtp_takes_grafanas_names_and_hides_its_password() {
+        let dir = std::env::temp_dir().join(format!("pharos-smtp-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.toml");
+        std::fs::write(
+            &file,
+            "[smtp]\nenabled = true\nhost = \"mail.example.com:587\"\nuser = \"u\"\n\
+             startTLS_policy = \"MandatoryStartTLS\"\nskip_verify = true\n",
+        )
+        .unwrap();
+        let s = Settings::load(
+            Some(&file),
+            env(&[("PHAROS_SMTP_PASSWORD", "hunter2")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.smtp.password, "hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let config = s.validate().unwrap();
+        let smtp = config.smtp.clone().unwrap();
+        assert_eq!(smtp.config.host, "mail.example.com");
+        assert_eq!(smtp.config.port, 587);
+        assert_eq!(smtp.config.username.as_deref(), Some("u"));
+        assert_eq!(smtp.config.password.as_deref(), Some("hunter2"));
+        assert_eq!(smtp.config.tls, pharos_alerting::notify::SmtpTls::StartTls);
+        assert!(smtp.skip_verify);
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Off: no server, whatever else is set.
+        let off = Settings::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert!(off.validate().unwrap().smtp.is_none());
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub mod email;
 pub mod webhook;
 
 pub use alertmanager::{AlertmanagerNotifier, AlertmanagerSettings};
-pub use email::{EmailNotifier, EmailSettings, SmtpConfig, SmtpTls};
+pub use email::{EmailNotifier, EmailSettings, SmtpConfig, SmtpServer, SmtpTls};
 pub use webhook::{WebhookNotifier, WebhookSettings};
 
 /// A boxed, sendable future: what [`Notifier`]'s methods return, so notifiers can be trait
@@ -116,6 +116,19 @@ pub fn from_settings(
     settings: &serde_json::Value,
     smtp: Option<&SmtpConfig>,
 ) -> Result<Box<dyn Notifier>, String> {
+    let server = smtp.map(|config| SmtpServer {
+        config: config.clone(),
+        skip_verify: false,
+    });
+    notifier(kind, settings, server.as_ref())
+}
+
+/// As [`from_settings`], with the server's SMTP configuration whole (its certificate check).
+pub fn notifier(
+    kind: &str,
+    settings: &serde_json::Value,
+    smtp: Option<&SmtpServer>,
+) -> Result<Box<dyn Notifier>, String> {
     let parse_err = |e: serde_json::Error| format!("{kind} settings: {e}");
     Ok(match kind {
         "webhook" => Box::new(WebhookNotifier::new(
@@ -125,8 +138,8 @@ pub fn from_settings(
             serde_json::from_value(settings.clone()).map_err(parse_err)?,
         )?),
         "email" => {
-            let smtp = smtp.ok_or("e-mail needs SMTP to be configured")?;
-            Box::new(EmailNotifier::new(
+            let smtp = smtp.ok_or("e-mail needs SMTP to be configured (the [smtp] section)")?;
+            Box::new(EmailNotifier::for_server(
                 serde_json::from_value(settings.clone()).map_err(parse_err)?,
                 smtp.clone(),
             )?)

@@ -164,7 +164,7 @@ async fn list(
             annotations.push((t.at, t.id, annotation));
         }
     }
-    annotations.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    annotations.sort_by_key(|a| std::cmp::Reverse((a.0, a.1)));
     annotations.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(Json(Value::Array(
         annotations.into_iter().map(|(_, _, a)| a).collect(),

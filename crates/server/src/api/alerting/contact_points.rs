@@ -5,7 +5,7 @@
 //! A contact point here is one integration (Grafana's `EmbeddedContactPoint`); integrations that
 //! share a `name` form one receiver, the name policies route to. Supported types are `webhook`,
 //! `prometheus-alertmanager` and `email`; settings are checked by building the notifier
-//! (`pharos_alerting::notify::from_settings`), so what saves is what the scheduler can send with.
+//! (`pharos_alerting::notify::notifier`), so what saves is what the scheduler can send with.
 //!
 //! Secret settings (webhook `password` and `authorization_credentials`, Alertmanager
 //! `basicAuthPassword`, any field whose name contains `password`) arrive in `settings` as Grafana's
@@ -22,13 +22,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use pharos_alerting::notify::{from_settings, Notification, SmtpConfig, SmtpTls};
+use pharos_alerting::notify::{notifier, Notification, SmtpConfig, SmtpServer, SmtpTls};
 use pharos_alerting::Alert;
 use pharos_store::{ContactPoint, ContactPointInput, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{now_ms, provenance};
+use crate::alerting::with_stored_secrets;
 use crate::api::rfc3339;
 use crate::auth::{Editor, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -100,14 +101,9 @@ fn split(
     Ok((plain, secure))
 }
 
-/// The server's SMTP settings for e-mail integrations. Pharos has no `[smtp]` section yet, so
-/// e-mail contact points save (their settings are checked) but cannot be test-sent.
-fn smtp_config(_state: &AppState) -> Option<SmtpConfig> {
-    None
-}
-
-/// Checks settings by building the notifier; e-mail is checked against a stand-in SMTP server
-/// when none is configured (addresses and templates are what a save can get wrong).
+/// Checks settings by building the notifier. E-mail is checked against the configured SMTP
+/// server, or a stand-in when `[smtp]` is off (addresses and templates are what a save can get
+/// wrong; sending then fails until SMTP is configured).
 fn validate(state: &AppState, kind: &str, settings: &Value) -> ApiResult<()> {
     if !SUPPORTED_TYPES.contains(&kind) {
         return Err(ApiError::bad_request(format!(
@@ -115,18 +111,20 @@ fn validate(state: &AppState, kind: &str, settings: &Value) -> ApiResult<()> {
             SUPPORTED_TYPES.join(", ")
         )));
     }
-    let stand_in = SmtpConfig {
-        host: "localhost".into(),
-        port: 25,
-        username: None,
-        password: None,
-        from_address: "pharos@localhost".into(),
-        from_name: None,
-        tls: SmtpTls::None,
-        timeout: Duration::from_secs(30),
-    };
-    let smtp = smtp_config(state).unwrap_or(stand_in);
-    from_settings(kind, settings, Some(&smtp))
+    let smtp = state.config.smtp.clone().unwrap_or_else(|| SmtpServer {
+        config: SmtpConfig {
+            host: "localhost".into(),
+            port: 25,
+            username: None,
+            password: None,
+            from_address: "pharos@localhost".into(),
+            from_name: None,
+            tls: SmtpTls::None,
+            timeout: Duration::from_secs(30),
+        },
+        skip_verify: false,
+    });
+    notifier(kind, settings, Some(&smtp))
         .map(|_| ())
         .map_err(|e| ApiError::bad_request(format!("invalid contact point settings: {e}")))
 }
@@ -518,13 +516,17 @@ async fn test_receivers(
         value_string: "[ metric='foo' labels={instance=bar} value=10 ]".into(),
     };
     let secrets = Secrets::from_config(&state.config);
-    let smtp = smtp_config(&state);
+    let smtp = state.config.smtp.clone();
     let mut jobs = Vec::new();
     for receiver in &body.receivers {
         for integration in &receiver.grafana_managed_receiver_configs {
             // The settings, with secrets from the body or, for a stored integration, the store.
             let (plain, mut secure) = split(&integration.kind, &integration.settings)?;
             secure.extend(integration.secure_settings.clone());
+            let mut full = plain;
+            for (k, v) in secure {
+                full.insert(k, Value::String(v));
+            }
             if !integration.uid.is_empty() {
                 if let Ok(stored) = state
                     .store
@@ -532,21 +534,10 @@ async fn test_receivers(
                     .await
                 {
                     if stored.kind == integration.kind {
-                        for (field, sealed) in &stored.secure_settings {
-                            let missing = secure.get(field).is_none_or(|v| v == SECURE_PLACEHOLDER);
-                            if missing {
-                                let value = secrets
-                                    .decrypt(field, sealed)
-                                    .map_err(|e| undecryptable(&stored, e))?;
-                                secure.insert(field.clone(), value);
-                            }
-                        }
+                        full = with_stored_secrets(&secrets, full, &stored.secure_settings)
+                            .map_err(|e| undecryptable(&stored, e))?;
                     }
                 }
-            }
-            let mut full = plain;
-            for (k, v) in secure {
-                full.insert(k, Value::String(v));
             }
             let notification = Notification {
                 log_key: format!("test/{}/{}/{}", receiver.name, now, rand::random::<u64>()),
@@ -559,7 +550,7 @@ async fn test_receivers(
             };
             let kind = integration.kind.clone();
             let built = if SUPPORTED_TYPES.contains(&kind.as_str()) {
-                from_settings(&kind, &Value::Object(full), smtp.as_ref())
+                notifier(&kind, &Value::Object(full), smtp.as_ref())
             } else {
                 Err(format!("unsupported contact point type {kind:?}"))
             };
