@@ -26,7 +26,6 @@ use pharos_store::{now_ms, NewAlertRule, Store, StoreOptions};
 use pharos_testkit::alerting::{
     metric, prometheus_datasource_and_folder, threshold_rule, Exporter,
 };
-use pharos_testkit::prometheus::{Prometheus, Target};
 use pharos_testkit::{json, psql_at, Backend, Database, Options, Pharos};
 
 const INTERVAL_S: i64 = 10;
@@ -204,20 +203,9 @@ async fn main() {
     for series in 0..SERIES {
         exporter.set(&format!("series=\"{series}\""), series as f64);
     }
-    let prometheus = Prometheus::start(
-        &[Target {
-            job: "bench".into(),
-            addresses: vec![exporter.address.clone()],
-        }],
-        Duration::from_secs(1),
-    )
-    .await;
+    let prometheus = exporter.scraped().await;
     let db = Database::fresh(Backend::Postgres);
-    let pharos = Pharos::start_with(
-        db.clone(),
-        Options::default().env("PHAROS_LOG_LEVEL", "warn"),
-    )
-    .await;
+    let pharos = Pharos::start_with(db.clone(), Options::default()).await;
     prometheus_datasource_and_folder(&pharos.admin(), &prometheus.url).await;
     let store = Store::connect(&StoreOptions {
         url: db.url.clone(),

@@ -25,7 +25,6 @@ use pharos_testkit::alerting::{
     member_and_lease_holder, notify_through, prometheus_datasource_and_folder, threshold_rule,
     wait_for, Exporter, WebhookReceiver,
 };
-use pharos_testkit::prometheus::{Prometheus, Target};
 use pharos_testkit::{join_all, Backend, Database, Options, Pharos};
 use serde_json::{json, Value};
 
@@ -36,6 +35,10 @@ const LEASE_TTL: &str = "2s";
 /// The pending period: long enough that the kill lands while the rule is still Pending on a
 /// loaded machine, short enough for twenty trials in a few minutes.
 const PENDING: &str = "5s";
+/// How long a notification may take: a holder killed between claiming an entry of the
+/// notification log and marking it delivered leaves it claimed for the claim's hold (twice the
+/// 30 s notification timeout plus 5 s) before the next holder sends it.
+const NOTIFICATION_WAIT: Duration = Duration::from_secs(90);
 /// The target for a new holder's first evaluation after the holder's death.
 const TAKEOVER_TARGET: Duration = Duration::from_secs(15);
 
@@ -163,6 +166,26 @@ async fn takeover(store: &Store, trial: usize, killed_ms: i64) -> Duration {
     }
 }
 
+/// Waits until the trial's rule is in `state`, kills (-9) the alerting lease holder and starts
+/// it again; returns the kill's epoch ms and the [`takeover`] time.
+async fn kill_the_holder_when(
+    replicas: &mut Replicas,
+    store: &Store,
+    trial: usize,
+    state: &str,
+) -> (i64, Duration) {
+    wait_for(
+        &format!("trial {trial}: the rule turns {state}"),
+        Duration::from_secs(60),
+        || async { instance(store, trial).await.map(|(s, _)| s).as_deref() == Some(state) },
+    )
+    .await;
+    let holder = replicas.holder().await;
+    let killed_ms = replicas.kill(holder);
+    replicas.restart(holder).await;
+    (killed_ms, takeover(store, trial, killed_ms).await)
+}
+
 /// The trial and status of each alert in a webhook body.
 fn transitions_in(body: &Value) -> Vec<(String, String)> {
     body["alerts"]
@@ -206,14 +229,7 @@ async fn every_transition_is_notified_once_while_lease_holders_are_killed() {
     for trial in 1..=trials {
         exporter.set(&series(trial), 0.0);
     }
-    let prometheus = Prometheus::start(
-        &[Target {
-            job: "load".into(),
-            addresses: vec![exporter.address.clone()],
-        }],
-        Duration::from_secs(1),
-    )
-    .await;
+    let prometheus = exporter.scraped().await;
     let receiver = WebhookReceiver::start().await;
     let options = Options::default()
         .env("PHAROS_ALERTING_LEASE_TTL", LEASE_TTL)
@@ -286,42 +302,22 @@ async fn every_transition_is_notified_once_while_lease_holders_are_killed() {
     for trial in 1..=trials {
         let trial_started = Instant::now();
         exporter.set(&series(trial), 5.0);
-        wait_for(
-            "the rule turns Pending",
-            Duration::from_secs(30),
-            || async {
-                instance(&store, trial).await.map(|(s, _)| s).as_deref() == Some("Pending")
-            },
-        )
-        .await;
-        // The holder dies while the rule is Pending.
-        let holder = replicas.holder().await;
-        let pending_kill_ms = replicas.kill(holder);
-        replicas.restart(holder).await;
-        let while_pending = takeover(&store, trial, pending_kill_ms).await;
-        wait_for(
-            "the rule turns Alerting",
-            Duration::from_secs(60),
-            || async {
-                instance(&store, trial).await.map(|(s, _)| s).as_deref() == Some("Alerting")
-            },
-        )
-        .await;
-        // The (new) holder dies while the rule is Alerting, maybe before its notification left.
-        let holder = replicas.holder().await;
-        let alerting_kill_ms = replicas.kill(holder);
-        replicas.restart(holder).await;
-        let while_alerting = takeover(&store, trial, alerting_kill_ms).await;
+        // The holder dies while the rule is Pending; then the (new) holder dies while it is
+        // Alerting, maybe before its notification left.
+        let (pending_kill_ms, while_pending) =
+            kill_the_holder_when(&mut replicas, &store, trial, "Pending").await;
+        let (_, while_alerting) =
+            kill_the_holder_when(&mut replicas, &store, trial, "Alerting").await;
         wait_for(
             "the firing notification arrives",
-            Duration::from_secs(60),
+            NOTIFICATION_WAIT,
             || async { received(&receiver, trial, "firing") > 0 },
         )
         .await;
         exporter.set(&series(trial), 0.0);
         wait_for(
             "the resolved notification arrives",
-            Duration::from_secs(60),
+            NOTIFICATION_WAIT,
             || async { received(&receiver, trial, "resolved") > 0 },
         )
         .await;

@@ -14,7 +14,6 @@ use pharos_testkit::alerting::{
     WebhookReceiver,
 };
 use pharos_testkit::alertmanager::Alertmanager;
-use pharos_testkit::prometheus::{Prometheus, Target};
 use pharos_testkit::{Backend, Database, Options, Pharos};
 use serde_json::json;
 
@@ -23,14 +22,7 @@ async fn a_rule_fires_and_resolves_once_at_the_webhook_and_alertmanager() {
     let started = Instant::now();
     let exporter = Exporter::start("pharos_test_load").await;
     exporter.set("host=\"web-1\"", 5.0);
-    let prometheus = Prometheus::start(
-        &[Target {
-            job: "load".into(),
-            addresses: vec![exporter.address.clone()],
-        }],
-        Duration::from_secs(1),
-    )
-    .await;
+    let prometheus = exporter.scraped().await;
     let scraping_since = Instant::now();
     let alertmanager = Alertmanager::start().await;
     let receiver = WebhookReceiver::start().await;

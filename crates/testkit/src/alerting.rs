@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::prometheus::{Prometheus, Target};
 use crate::{Client, Pharos};
 
 /// One HTTP request as the peers below see it.
@@ -116,6 +117,19 @@ impl Exporter {
         })
         .await;
         Exporter { address, series }
+    }
+
+    /// A Prometheus scraping this exporter every second (started once the exporter has been
+    /// scraped).
+    pub async fn scraped(&self) -> Prometheus {
+        Prometheus::start(
+            &[Target {
+                job: "exporter".into(),
+                addresses: vec![self.address.clone()],
+            }],
+            Duration::from_secs(1),
+        )
+        .await
     }
 
     /// Sets (or adds) the series with `labels` (Prometheus text: `host="web-1"`) to `value`.
