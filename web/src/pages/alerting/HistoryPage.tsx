@@ -68,7 +68,7 @@ export function HistoryPage() {
       )}
       {history.kind === 'done' && rows.length === 0 && <p className="empty-state">No state changes in this range.</p>}
       {rows.length > 0 && (
-        <table className="admin-table history-table" data-testid="alert-history-table">
+        <table className="history-table" data-testid="alert-history-table">
           <thead>
             <tr>
               <th>Time</th>
@@ -81,17 +81,17 @@ export function HistoryPage() {
           <tbody>
             {rows.map((entry, i) => (
               <tr key={`${entry.time}-${i}`} data-testid="alert-history-row" data-rule={entry.ruleUID}>
-                <td>{formatDateTime(entry.time)}</td>
+                <td className="nowrap">{formatDateTime(entry.time)}</td>
                 <td>
                   <Link to={`/alerting/history?ruleUID=${encodeURIComponent(entry.ruleUID)}`}>{names.get(entry.ruleUID) ?? entry.ruleUID}</Link>
                 </td>
-                <td>{labelText(entry.labels) || '{}'}</td>
+                <td>{labelText(ownLabels(entry.labels)) || '{}'}</td>
                 <td>
                   <span className="transition">
                     <StateBadge state={baseState(entry.previous)} /> → <StateBadge state={baseState(entry.current)} />
                   </span>
                 </td>
-                <td>
+                <td className="nowrap">
                   {Object.entries(entry.values)
                     .map(([k, v]) => `${k}=${formatValue(v)}`)
                     .join(', ') || '–'}
@@ -103,6 +103,11 @@ export function HistoryPage() {
       )}
     </div>
   );
+}
+
+/** The instance's labels without those every instance of a rule has (its name and folder are in the Rule column). */
+function ownLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => k !== 'alertname' && k !== 'grafana_folder'));
 }
 
 /** Grafana writes reasons after the state (`Normal (MissingSeries)`); the badge shows the state. */
