@@ -7,6 +7,8 @@
 //!   folder, so that is what `GET .../permissions` lists; `POST` accepts exactly that list (a
 //!   restore of a Pharos backup) and refuses any other with a 400 that says why.
 //! * Snapshots, library elements and teams: none exist, so their listings are empty.
+//! * Orgs: Pharos has one, the main org its schema creates; the server admin's org listing and
+//!   lookup answer it.
 
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
@@ -16,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{app_url, paging, rfc3339};
-use crate::auth::{OrgAdmin, Viewer};
+use crate::auth::{OrgAdmin, ServerAdmin, Viewer};
 use crate::error::{ApiError, ApiResult, StoreContext};
 use crate::json::JsonBody;
 use crate::state::AppState;
@@ -30,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/dashboard/snapshots", get(snapshots))
         .route("/api/library-elements", get(library_elements))
         .route("/api/teams/search", get(teams))
+        .route("/api/orgs", get(orgs))
+        .route("/api/orgs/{id}", get(org))
 }
 
 /// Grafana's permission levels, as `permission` numbers in an ACL item.
@@ -188,4 +192,37 @@ async fn library_elements(Viewer(_): Viewer, Query(q): Query<PageQuery>) -> Json
 async fn teams(OrgAdmin(_): OrgAdmin, Query(q): Query<PageQuery>) -> Json<Value> {
     let (page, per_page) = q.page_and_size(1000);
     Json(json!({"totalCount": 0, "teams": [], "page": page, "perPage": per_page}))
+}
+
+/// The org the schema creates; no route or command makes another.
+const MAIN_ORG_ID: i64 = 1;
+
+/// `GET /api/orgs` (server admin): every org, `[{id, name}]`.
+async fn orgs(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+) -> ApiResult<Json<Value>> {
+    let main = state
+        .store
+        .org_by_id(MAIN_ORG_ID)
+        .await
+        .or_api("Organization")?;
+    Ok(Json(json!([{"id": main.id, "name": main.name}])))
+}
+
+/// `GET /api/orgs/:id` (server admin): `{id, name, address}` as `GET /api/org` answers it.
+async fn org(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid org id {id:?}")))?;
+    let org = state.store.org_by_id(id).await.or_api("Organization")?;
+    Ok(Json(json!({
+        "id": org.id,
+        "name": org.name,
+        "address": {"address1": "", "address2": "", "city": "", "zipCode": "", "state": "", "country": ""},
+    })))
 }
