@@ -2,8 +2,11 @@
 // Each scenario: { name, shot, run({ page, browser, base, pharos, prometheus, node, report }), timeoutMs? }.
 //
 // One rule goes through the UI's whole life against the run's real Prometheus (datasource uid
-// `prom`, node exporter metrics): written in the editor and previewed (/api/v1/eval), saved, shown
-// in the list with the state the scheduler gives it, edited, seen in the state history, deleted.
+// `prom`, node exporter metrics): written in the editor and previewed (/api/v1/eval), saved into a
+// new 10 s group and linked to a dashboard panel, shown in the list with the state the scheduler
+// gives it, edited (its instances go back to Normal), seen in the state history and as annotation
+// markers on the linked panel, refused when a template does not parse, hidden from a Viewer's
+// edit controls, deleted.
 // Every scenario name contains "alerting rule", so PHAROS_E2E_ONLY="alerting rule" runs them alone.
 
 import { byTestId, fail, recordProblems } from '../lib/page.mjs';

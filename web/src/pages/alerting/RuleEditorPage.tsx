@@ -296,7 +296,7 @@ export function RuleEditorPage() {
               {!creatingGroup && !form.group && <option value="">Choose a group</option>}
               {folderGroups.map((g) => (
                 <option key={g.name} value={g.name}>
-                  {g.name} (every {g.interval}s)
+                  {g.name} (every {secondsToDuration(g.interval)})
                 </option>
               ))}
               <option value={NEW_GROUP}>New group…</option>
