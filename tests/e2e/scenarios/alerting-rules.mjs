@@ -206,6 +206,11 @@ export const scenarios = [
         counts = (await row.locator(byTestId('alert-rule-counts')).textContent()) || '';
       }
       if (state !== 'Alerting') fail(`45 s after saving, the list shows the rule ${state} (${counts}), not Alerting`);
+      // Expanding the row lists its instances, one per series the preview showed.
+      await row.locator('button.expand').click();
+      const instanceRows = page.locator(byTestId('alert-rule-instance'));
+      await visibleOrFail(instanceRows.first(), 'expanding the rule lists no instances');
+      if ((await instanceRows.count()) !== made.instances) fail(`the expanded rule lists ${await instanceRows.count()} instances, the preview showed ${made.instances}`);
       // The filters: the state filter keeps it, a label search finds it, another state hides it.
       await page.selectOption(byTestId('alert-rule-state-filter'), 'Pending');
       await eventually(async () => (await page.locator(byTestId('alert-rule-title'), { hasText: ruleTitle }).count()) === 0, () => 'the Pending filter still shows the Alerting rule');
