@@ -363,7 +363,13 @@ export const scenarios = [
         if (await viewer.locator(byTestId('alert-rule-new')).count()) fail('a Viewer sees "New alert rule"');
         if (await row.locator(byTestId('alert-rule-edit')).count()) fail('a Viewer sees Edit on a rule');
         if (!(await row.locator(byTestId('alert-rule-history')).count())) fail('a Viewer sees no History link');
-        report(`Viewer ${login}: the rule is listed with History and without New or Edit`);
+        // Its editor by URL: read-only (Save disabled, no Delete, no Preview).
+        await viewer.goto(`${base}/alerting/${made.uid}/edit`);
+        await visibleOrFail(viewer.locator(byTestId('alert-rule-editor')), `the Viewer's /alerting/${made.uid}/edit shows no editor`);
+        await eventually(async () => await viewer.locator(byTestId('alert-rule-save')).isDisabled(), () => 'a Viewer can press Save rule');
+        if (await viewer.locator(byTestId('alert-rule-delete')).count()) fail('a Viewer sees Delete in the editor');
+        if (!(await viewer.locator(byTestId('alert-rule-preview')).isDisabled())) fail('a Viewer can press Preview');
+        report(`Viewer ${login}: the rule is listed with History and without New or Edit; its editor is read-only`);
       } finally {
         await context.close();
       }
