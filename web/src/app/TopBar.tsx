@@ -19,6 +19,7 @@ export function TopBar() {
       </Link>
       <nav className="top-nav" aria-label="Main">
         <Link to="/dashboards">Dashboards</Link>
+        <Link to="/alerting/list">Alerting</Link>
         <Link to="/dashboards" aria-label="Search dashboards" className="search-link">
           Search
         </Link>
