@@ -397,6 +397,7 @@ class Scenario:
                 "alert_rule": 1,
                 "contact_point": 1,
                 "user": len(USERS) + 1,
+                "organization": 1,
             }
             got = {kind: by_kind.get(kind, 0) for kind in want}
             expect(got == want, f"archive holds {got}, expected {want}; all: {by_kind}")
@@ -427,6 +428,10 @@ class Scenario:
             users = dict(re.findall(r'^create user "([^"]*)" response status: (\d+)', output, re.M))
             if users:
                 counts["create user"] = len(users)
+            orgs = re.findall(r'^update org "[^"]*" response status: (\d+)', output, re.M)
+            if orgs:
+                counts["update org"] = len(orgs)
+                bad += [f"update org -> {status}" for status in orgs if status != "200"]
             print(f"     restored {components} in {took:.1f} s: {counts}", flush=True)
             expect(not bad, f"the target refused: {bad}")
             st["restored_users"] = users
@@ -442,7 +447,7 @@ class Scenario:
             counts = restore(everything_but_rules, "restore.log")
             want = {"create folder": len(FOLDERS), "update folder permissions": len(FOLDERS),
                     "create dashboard": len(st["dashboards"]), "create contact_point": 1,
-                    "create user": len(USERS) + 1,
+                    "create user": len(USERS) + 1, "update org": 1,
                     "create datasource": len(source.get("/api/datasources"))}
             expect(counts == want, f"objects restored: {counts}, expected {want}")
             # The admin exists on every server: Grafana and Pharos answer its create 412.
@@ -483,8 +488,11 @@ class Scenario:
             expect(prom_source["secureJsonFields"] == {"basicAuthPassword": True}, short(prom_source))
             expect(prom_target["secureJsonFields"] == {}, short(prom_target))
 
-        @self.step("users equal (login, email, name, server admin); restored ones log in", needs=["restored"])
+        @self.step("org and users equal (login, email, name, server admin); restored users log in",
+                   needs=["restored"])
         def _():
+            expect(source.get("/api/orgs") == target.get("/api/orgs"),
+                   f"orgs {source.get('/api/orgs')} != {target.get('/api/orgs')}")
             expect(users_of(source) == users_of(target), f"source {users_of(source)} != target {users_of(target)}")
             for user in USERS:
                 me = Api(self.target_url, auth=(user["login"], RESTORED_PASSWORD)).get("/api/user")

@@ -198,6 +198,24 @@ backend_matrix!(orgs_list_the_main_org, |backend| async move {
     let (_, own) = admin.get("/api/org").await;
     assert_eq!(body, own);
 
+    // An update that keeps the name (what a backup tool's restore sends back) is accepted; a
+    // rename is refused, and the name stays.
+    let (status, body) = admin.put("/api/orgs/1", own.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["message"], "Organization updated");
+    let (status, body) = admin.put("/api/orgs/1", json!({"name": "Renamed"})).await;
+    assert_json_error(status, &body, StatusCode::BAD_REQUEST, "rename");
+    assert!(
+        body["message"].as_str().unwrap().contains("cannot rename"),
+        "{body}"
+    );
+    let (status, body) = admin.put("/api/orgs/1", json!({})).await;
+    assert_json_error(status, &body, StatusCode::BAD_REQUEST, "no name");
+    let (status, body) = admin.put("/api/orgs/2", json!({"name": "Main Org."})).await;
+    assert_json_error(status, &body, StatusCode::NOT_FOUND, "PUT org 2");
+    let (_, after) = admin.get("/api/orgs").await;
+    assert_eq!(after, json!([{"id": 1, "name": "Main Org."}]));
+
     let (status, body) = admin.get("/api/orgs/2").await;
     assert_json_error(status, &body, StatusCode::NOT_FOUND, "org 2");
     let (status, body) = admin.get("/api/orgs/main").await;
@@ -205,6 +223,8 @@ backend_matrix!(orgs_list_the_main_org, |backend| async move {
 
     // Server admins only: an org admin who is not one gets 403.
     let org_admin = px.user_with_role("orgs-org-admin", "Admin").await;
+    let (status, body) = org_admin.put("/api/orgs/1", own.clone()).await;
+    assert_json_error(status, &body, StatusCode::FORBIDDEN, "org admin PUT");
     for path in ["/api/orgs", "/api/orgs/1"] {
         let (status, body) = org_admin.get(path).await;
         assert_json_error(status, &body, StatusCode::FORBIDDEN, path);

@@ -7,8 +7,9 @@
 //!   folder, so that is what `GET .../permissions` lists; `POST` accepts exactly that list (a
 //!   restore of a Pharos backup) and refuses any other with a 400 that says why.
 //! * Snapshots, library elements and teams: none exist, so their listings are empty.
-//! * Orgs: Pharos has one, the main org its schema creates; the server admin's org listing and
-//!   lookup answer it.
+//! * Orgs: Pharos has one, the main org its schema creates, and no way to rename it; the server
+//!   admin's org listing and lookup answer it, and an update that keeps its name is accepted (a
+//!   restore of a Pharos backup).
 
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
@@ -33,7 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/library-elements", get(library_elements))
         .route("/api/teams/search", get(teams))
         .route("/api/orgs", get(orgs))
-        .route("/api/orgs/{id}", get(org))
+        .route("/api/orgs/{id}", get(org).put(update_org))
 }
 
 /// Grafana's permission levels, as `permission` numbers in an ACL item.
@@ -216,13 +217,40 @@ async fn org(
     ServerAdmin(_): ServerAdmin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("invalid org id {id:?}")))?;
-    let org = state.store.org_by_id(id).await.or_api("Organization")?;
+    let org = org_at(&state, &id).await?;
     Ok(Json(json!({
         "id": org.id,
         "name": org.name,
         "address": {"address1": "", "address2": "", "city": "", "zipCode": "", "state": "", "country": ""},
     })))
+}
+
+async fn org_at(state: &AppState, id: &str) -> ApiResult<pharos_store::Org> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid org id {id:?}")))?;
+    state.store.org_by_id(id).await.or_api("Organization")
+}
+
+#[derive(Deserialize)]
+struct UpdateOrg {
+    name: String,
+}
+
+/// `PUT /api/orgs/:id` `{name}` (server admin): Grafana renames the org. Pharos cannot, so the
+/// org's own name is accepted as it stands and any other is refused.
+async fn update_org(
+    State(state): State<AppState>,
+    ServerAdmin(_): ServerAdmin,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<UpdateOrg>,
+) -> ApiResult<Json<Value>> {
+    let org = org_at(&state, &id).await?;
+    if req.name != org.name {
+        return Err(ApiError::bad_request(format!(
+            "Pharos cannot rename an organization: it stays {:?}",
+            org.name
+        )));
+    }
+    Ok(Json(json!({"message": "Organization updated"})))
 }
