@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use tokio::sync::{broadcast, watch};
+
 use pharos_alerting::eval::QueryResult;
 use pharos_alerting::notify::{self, BoxFuture, Notifier, SmtpServer};
 use pharos_alerting::scheduler::{
@@ -198,9 +200,11 @@ pub fn start(
         max_concurrent: config.raw.alerting.max_concurrent_evaluations as usize,
         notify_timeout: config.alerting_notification_timeout,
         external_url: config.root_url.as_str().trim_end_matches('/').to_string(),
+        reload: FALLBACK_RELOAD,
         ..SchedulerSettings::default()
     };
     let job_store = store.clone();
+    let feed_cell: Arc<tokio::sync::OnceCell<watch::Receiver<u64>>> = Arc::default();
     Some(pharos_cluster::LeaseRunner::start(
         store.clone(),
         ALERTING_LEASE,
@@ -211,15 +215,116 @@ pub fn start(
                 token = lease.fencing_token,
                 "holding the alerting lease: evaluating alert rules"
             );
-            Scheduler::new(
+            let scheduler = Scheduler::new(
                 job_store.clone(),
                 lease,
                 querier.clone(),
                 notifiers.clone(),
                 metrics.clone(),
                 settings.clone(),
-            )
-            .run()
+            );
+            let store = job_store.clone();
+            let feed_cell = feed_cell.clone();
+            let tick = settings.tick;
+            async move {
+                let changes = alerting_changes(&store, &feed_cell).await;
+                run_scheduler(scheduler, tick, changes).await
+            }
         },
     ))
+}
+
+/// The change-feed entities whose writes change what the scheduler evaluates or sends.
+const SCHEDULER_INPUTS: [&str; 5] = [
+    "alert_rule",
+    "alert_rule_group",
+    "contact_point",
+    "notification_policy",
+    "silence",
+];
+
+/// How often the alerting change feed polls when PostgreSQL's LISTEN does not wake it first.
+const FEED_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How often the scheduler reloads without being told of a change: a safety net for a change
+/// the feed missed, as the feed makes every alerting write apply at once.
+const FALLBACK_RELOAD: Duration = Duration::from_secs(30);
+
+/// A counter that moves on every write to the alerting configuration (any replica's), from a
+/// change feed this replica starts the first time it holds the lease. `None` when the feed could
+/// not start: the scheduler then reloads every [`FALLBACK_RELOAD`] only.
+async fn alerting_changes(
+    store: &Store,
+    cell: &tokio::sync::OnceCell<watch::Receiver<u64>>,
+) -> Option<watch::Receiver<u64>> {
+    let started = cell
+        .get_or_try_init(|| async {
+            let feed = pharos_cluster::ChangeFeed::start(store.clone(), FEED_POLL_INTERVAL).await?;
+            let mut batches = feed.subscribe();
+            let (sender, receiver) = watch::channel(0u64);
+            tokio::spawn(async move {
+                loop {
+                    let relevant = match batches.recv().await {
+                        Ok(batch) => batch
+                            .iter()
+                            .any(|c| SCHEDULER_INPUTS.contains(&c.entity.as_str())),
+                        // Missed batches may have held anything.
+                        Err(broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    if relevant {
+                        sender.send_modify(|n| *n = n.wrapping_add(1));
+                    }
+                }
+            });
+            Ok::<_, pharos_store::StoreError>(receiver)
+        })
+        .await;
+    match started {
+        Ok(receiver) => {
+            let mut receiver = receiver.clone();
+            // Changes before this term are in the first load already.
+            receiver.mark_unchanged();
+            Some(receiver)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the alerting change feed did not start: rule edits apply at the next periodic reload");
+            None
+        }
+    }
+}
+
+/// The scheduler's loop (as `Scheduler::run`), also woken by alerting writes: each makes the
+/// next tick reload at once, so an edit applies on the lease holder within a tick.
+async fn run_scheduler(
+    mut scheduler: Scheduler,
+    tick: Duration,
+    mut changes: Option<watch::Receiver<u64>>,
+) {
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let changed = async {
+            match changes.as_mut() {
+                Some(receiver) => receiver.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        let woken_by_change = tokio::select! {
+            _ = interval.tick() => None,
+            ok = changed => Some(ok),
+        };
+        match woken_by_change {
+            Some(true) => {
+                tracing::debug!("alerting configuration changed: reloading rules at once");
+                scheduler.reload_now();
+            }
+            Some(false) => changes = None,
+            None => {}
+        }
+        if scheduler.tick(pharos_store::now_ms()).await.is_err() {
+            tracing::warn!("alerting lease lost: evaluation stops on this replica");
+            return;
+        }
+    }
 }

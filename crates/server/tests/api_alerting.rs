@@ -1337,3 +1337,109 @@ async fn state_changes_are_annotations_on_the_linked_panel() {
     let (s, _) = px.anonymous().get("/api/annotations").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+// ---------------------------------------------------------------- edits apply at once
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_edits_reach_the_evaluating_replica_through_the_change_feed() {
+    // The scheduler's periodic reload is a 30 s safety net; an edit is in force at the next
+    // evaluation because the change feed wakes the scheduler. A 10 s group, so each change
+    // shows within one interval plus a tick.
+    let px = Pharos::start_with(
+        Database::fresh(Backend::Sqlite),
+        Options::default().env("PHAROS_LOG_LEVEL", "info,pharos_server::alerting=debug"),
+    )
+    .await;
+    let admin = px.admin();
+    let (s, b) = admin
+        .post("/api/folders", json!({"uid": "infra", "title": "Infra"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = admin
+        .post(
+            "/api/datasources",
+            json!({"name": "TD", "type": "grafana-testdata-datasource", "uid": "td"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !px
+        .logs()
+        .iter()
+        .any(|l| l.contains("holding the alerting lease"))
+    {
+        assert!(Instant::now() < deadline, "never took the alerting lease");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let the first (startup) load pass.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let reloads = |px: &Pharos| {
+        px.logs()
+            .iter()
+            .filter(|l| l.contains("reloading rules at once"))
+            .count()
+    };
+    let before = reloads(&px);
+
+    let with_threshold = |above: f64| {
+        let mut r = rule("Load", "fast");
+        r["uid"] = json!("load");
+        r["for"] = json!("0s");
+        r["data"][0]["datasourceUid"] = json!("td");
+        r["data"][0]["model"] = json!({"refId": "A", "scenarioId": "csv_metric_values",
+                                       "stringInput": "5,5,5"});
+        r["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = json!([above]);
+        json!({"interval": 10, "rules": [r]})
+    };
+    let state_within = |want: &'static str, within: Duration| {
+        let admin = admin.clone();
+        async move {
+            let deadline = Instant::now() + within;
+            loop {
+                let (_, rules) = admin
+                    .get("/api/prometheus/grafana/api/v1/rules?rule_uid=load")
+                    .await;
+                let r = &rules["data"]["groups"][0]["rules"][0];
+                if r["state"] == want && r["health"] == "ok" {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "not {want} within {within:?}: {rules}"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+
+    let saved_at = Instant::now();
+    let (s, b) = admin
+        .put(
+            "/api/v1/provisioning/folder/infra/rule-groups/fast",
+            with_threshold(1.0),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while reloads(&px) == before {
+        assert!(
+            Instant::now() < deadline,
+            "the save did not wake the scheduler"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    state_within("firing", Duration::from_secs(15)).await;
+    println!("new rule firing after {:?}", saved_at.elapsed());
+
+    // An edit that stops it firing: in force at the next evaluation too.
+    let edited_at = Instant::now();
+    let (s, b) = admin
+        .put(
+            "/api/v1/provisioning/folder/infra/rule-groups/fast",
+            with_threshold(100.0),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    state_within("inactive", Duration::from_secs(15)).await;
+    println!("edited rule normal after {:?}", edited_at.elapsed());
+}
