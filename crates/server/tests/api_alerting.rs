@@ -52,6 +52,33 @@ fn rule(title: &str, group: &str) -> Value {
     })
 }
 
+/// A folder `infra` and a TestData datasource `td`, for rules the replica's scheduler evaluates.
+async fn setup_testdata(admin: &Client) {
+    let (s, b) = admin
+        .post("/api/folders", json!({"uid": "infra", "title": "Infra"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = admin
+        .post(
+            "/api/datasources",
+            json!({"name": "TD", "type": "grafana-testdata-datasource", "uid": "td"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+/// A rule of group `fast` over TestData's constant 5, firing (with `for: 0s`) when 5 > `above`.
+fn testdata_rule(uid: &str, title: &str, above: f64) -> Value {
+    let mut r = rule(title, "fast");
+    r["uid"] = json!(uid);
+    r["for"] = json!("0s");
+    r["data"][0]["datasourceUid"] = json!("td");
+    r["data"][0]["model"] =
+        json!({"refId": "A", "scenarioId": "csv_metric_values", "stringInput": "5,5,5"});
+    r["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = json!([above]);
+    r
+}
+
 async fn send_with(
     client: &Client,
     method: Method,
@@ -1030,24 +1057,8 @@ backend_matrix!(
         // fires at once; the state routes then show what the scheduler persisted.
         let px = start(backend).await;
         let admin = px.admin();
-        let (s, b) = admin
-            .post("/api/folders", json!({"uid": "infra", "title": "Infra"}))
-            .await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        let (s, b) = admin
-            .post(
-                "/api/datasources",
-                json!({"name": "TD", "type": "grafana-testdata-datasource", "uid": "td"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-        let mut firing = rule("Always five", "fast");
-        firing["uid"] = json!("five");
-        firing["for"] = json!("0s");
-        firing["data"][0]["datasourceUid"] = json!("td");
-        firing["data"][0]["model"] = json!({"refId": "A", "scenarioId": "csv_metric_values",
-                                        "stringInput": "5,5,5"});
-        firing["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = json!([1]);
+        setup_testdata(&admin).await;
+        let firing = testdata_rule("five", "Always five", 1.0);
         let (s, b) = admin
             .put(
                 "/api/v1/provisioning/folder/infra/rule-groups/fast",
@@ -1220,32 +1231,19 @@ async fn state_changes_are_annotations_on_the_linked_panel() {
     // replica's scheduler evaluates them, and their transitions come back as alert annotations.
     let px = start(Backend::Sqlite).await;
     let admin = px.admin();
-    let (s, b) = admin
-        .post("/api/folders", json!({"uid": "infra", "title": "Infra"}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = admin
-        .post(
-            "/api/datasources",
-            json!({"name": "TD", "type": "grafana-testdata-datasource", "uid": "td"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    setup_testdata(&admin).await;
     let firing = |uid: &str, title: &str, dashboard: &str, panel: &str| {
-        let mut r = rule(title, "fast");
-        r["uid"] = json!(uid);
-        r["for"] = json!("0s");
+        let mut r = testdata_rule(uid, title, 1.0);
         r["annotations"] = json!({"__dashboardUid__": dashboard, "__panelId__": panel});
-        r["data"][0]["datasourceUid"] = json!("td");
-        r["data"][0]["model"] = json!({"refId": "A", "scenarioId": "csv_metric_values",
-                                       "stringInput": "5,5,5"});
-        r["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = json!([1]);
         r
     };
+    // Evaluations are stamped with their slot's start (a multiple of the interval), which may be
+    // up to one interval before the save.
     let before = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis() as i64;
+        .as_millis() as i64
+        - 10_000;
     let (s, b) = admin
         .put(
             "/api/v1/provisioning/folder/infra/rule-groups/fast",
@@ -1351,17 +1349,7 @@ async fn rule_edits_reach_the_evaluating_replica_through_the_change_feed() {
     )
     .await;
     let admin = px.admin();
-    let (s, b) = admin
-        .post("/api/folders", json!({"uid": "infra", "title": "Infra"}))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = admin
-        .post(
-            "/api/datasources",
-            json!({"name": "TD", "type": "grafana-testdata-datasource", "uid": "td"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    setup_testdata(&admin).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !px
         .logs()
@@ -1381,16 +1369,8 @@ async fn rule_edits_reach_the_evaluating_replica_through_the_change_feed() {
     };
     let before = reloads(&px);
 
-    let with_threshold = |above: f64| {
-        let mut r = rule("Load", "fast");
-        r["uid"] = json!("load");
-        r["for"] = json!("0s");
-        r["data"][0]["datasourceUid"] = json!("td");
-        r["data"][0]["model"] = json!({"refId": "A", "scenarioId": "csv_metric_values",
-                                       "stringInput": "5,5,5"});
-        r["data"][2]["model"]["conditions"][0]["evaluator"]["params"] = json!([above]);
-        json!({"interval": 10, "rules": [r]})
-    };
+    let with_threshold =
+        |above: f64| json!({"interval": 10, "rules": [testdata_rule("load", "Load", above)]});
     let state_within = |want: &'static str, within: Duration| {
         let admin = admin.clone();
         async move {
