@@ -126,6 +126,9 @@ backend_matrix!(rules_round_trip_in_grafanas_shapes, |backend| async move {
     assert_eq!(created["notification_settings"], json!({"receiver": "ops"}));
     assert_eq!(created["data"][0]["model"]["expr"], "up");
     assert!(created["updated"].as_str().unwrap().ends_with('Z'));
+    // Grafana's integer id beside the uid (clients such as grafana-backup expect it).
+    let id = created["id"].as_i64().expect("an integer id");
+    assert!(id > 0 && id < (1 << 53), "{id}");
 
     let (s, got) = admin.get("/api/v1/provisioning/alert-rules/cpu-high").await;
     assert_eq!((s, &got), (StatusCode::OK, &created));

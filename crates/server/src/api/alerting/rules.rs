@@ -84,7 +84,7 @@ fn rule_json(stored: &pharos_store::AlertRule) -> ApiResult<Value> {
         tracing::error!(rule = %stored.uid, error = %e, "a stored alert rule does not parse");
         ApiError::internal()
     })?;
-    rule.id = None;
+    rule.id = Some(numeric_id(stored.org_id, &stored.uid));
     rule.uid = Some(stored.uid.clone());
     rule.org_id = stored.org_id;
     rule.folder_uid = stored.folder_uid.clone();
@@ -96,6 +96,19 @@ fn rule_json(stored: &pharos_store::AlertRule) -> ApiResult<Value> {
     let mut value = serde_json::to_value(&rule).map_err(|_| ApiError::internal())?;
     value["version"] = json!(stored.version);
     Ok(value)
+}
+
+/// Grafana gives every rule an integer `id` beside its uid, and clients rely on the field being
+/// there (grafana-backup deletes it before a restore). Rules here are keyed by uid alone, so the id
+/// is derived from (org, uid): stable across replicas, restarts and restores, positive, and below
+/// 2^53 so JavaScript clients read it exactly. Nothing looks rules up by it.
+fn numeric_id(org_id: i64, uid: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{org_id}/{uid}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    let id = (u64::from_be_bytes(bytes) >> 11) as i64;
+    id.max(1)
 }
 
 /// Takes the `version` a client sent (Pharos' optimistic-concurrency field) out of the rule.
