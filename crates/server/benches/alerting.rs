@@ -1,8 +1,8 @@
 //! How many alert rules one replica evaluates on time: every rule is one PromQL query over 10
 //! series (a real Prometheus scraping an exporter of 10 series), reduce `last` and a threshold,
-//! in groups with a 10 s interval. The number of rules steps up (100, 500, 1,000, 2,000, 5,000,
-//! 10,000, or `PHAROS_BENCH_ALERTING_STEPS`); each step is measured over three intervals (30 s)
-//! and the steps stop after the first that falls behind.
+//! in groups with a 10 s interval. The number of rules steps up (100, 500, 1,000, 1,500, 2,000,
+//! 2,500, 3,000, 5,000, 10,000, or `PHAROS_BENCH_ALERTING_STEPS`); each step is measured over
+//! three intervals (30 s) and the steps stop after the first that falls behind.
 //!
 //! An evaluation is due at each interval's aligned time (the scheduler evaluates a group at
 //! `now - now % interval`). Its lag is the time its state step was written to the database
@@ -34,7 +34,7 @@ const INTERVAL_MS: i64 = INTERVAL_S * 1000;
 const MEASURED_INTERVALS: i64 = 3;
 const RULES_PER_GROUP: usize = 100;
 const SERIES: usize = 10;
-const DEFAULT_STEPS: &[usize] = &[100, 500, 1_000, 2_000, 5_000, 10_000];
+const DEFAULT_STEPS: &[usize] = &[100, 500, 1_000, 1_500, 2_000, 2_500, 3_000, 5_000, 10_000];
 
 struct Step {
     rules: usize,
