@@ -21,8 +21,8 @@ use tokio::process::{Child, Command};
 pub use reqwest;
 pub use serde_json::json;
 
-pub mod alertmanager;
 pub mod alerting;
+pub mod alertmanager;
 mod api;
 pub mod ha;
 pub mod haproxy;
