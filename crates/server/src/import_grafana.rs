@@ -118,6 +118,7 @@ pub async fn import(
     import_folders(store, &source, org_id, &mut report).await?;
     import_datasources(store, &source, org_id, &mut report).await?;
     import_dashboards(store, &source, org_id, &mut report).await?;
+    import_alert_rules(store, &source, org_id, &mut report).await;
     Ok(report)
 }
 
@@ -466,6 +467,81 @@ async fn import_datasources(
         );
     }
     Ok(())
+}
+
+/// Alert rules from the provisioning API, after their folders and datasources (each rule is
+/// checked against both). A source without Grafana's alerting API is noted, not an error.
+async fn import_alert_rules(
+    store: &Store,
+    source: &Source,
+    org_id: i64,
+    report: &mut ImportReport,
+) {
+    let rules = match source.get("/api/v1/provisioning/alert-rules").await {
+        Ok(Value::Array(rules)) => rules,
+        Ok(other) => {
+            report.notes.push(format!(
+                "alert rules: the source's list is not a list ({}); none imported",
+                other.to_string().chars().take(80).collect::<String>()
+            ));
+            return;
+        }
+        Err(e) => {
+            report.notes.push(format!(
+                "alert rules: could not be listed ({e:#}); none imported"
+            ));
+            return;
+        }
+    };
+    // Each group's evaluation interval, read once.
+    let mut intervals: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for rule in rules {
+        let title = text(&rule, "title");
+        let group = (text(&rule, "folderUID"), text(&rule, "ruleGroup"));
+        let interval = match intervals.get(&group) {
+            Some(i) => *i,
+            None => {
+                let path = format!(
+                    "/api/v1/provisioning/folder/{}/rule-groups/{}",
+                    encode(&group.0),
+                    encode(&group.1)
+                );
+                let interval = source
+                    .get(&path)
+                    .await
+                    .ok()
+                    .and_then(|g| g["interval"].as_i64())
+                    .unwrap_or(60);
+                intervals.insert(group, interval);
+                interval
+            }
+        };
+        use crate::api::alerting::{import_rule, Imported};
+        match import_rule(store, org_id, &rule, interval).await {
+            Ok(Imported::Created) => report.alert_rules.created += 1,
+            Ok(Imported::Updated) => report.alert_rules.updated += 1,
+            Ok(Imported::Unchanged) => report.alert_rules.unchanged += 1,
+            Err(why) => {
+                report.alert_rules.failed += 1;
+                report
+                    .notes
+                    .push(format!("alert rule {title:?}: not imported: {why}"));
+            }
+        }
+    }
+}
+
+/// A path segment, percent-encoded (group names may hold spaces and slashes).
+fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn print_report(report: &ImportReport) {

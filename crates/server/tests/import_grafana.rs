@@ -112,6 +112,41 @@ async fn populate(px: &Pharos) {
         .post("/api/datasources", json!({"name": "TestData", "uid": "imp-testdata", "type": "grafana-testdata-datasource", "access": "proxy"}))
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    // An alert rule over TestData in a 30 s group.
+    let rule = json!({"uid": "imp-rule", "title": "Imported rule", "folderUID": "imp-a", "ruleGroup": "imported group",
+        "condition": "C", "for": "1m", "noDataState": "NoData", "execErrState": "Error",
+        "labels": {"team": "ops"}, "annotations": {"summary": "{{ $values.B.Value }} is high"},
+        "data": [
+            {"refId": "A", "relativeTimeRange": {"from": 600, "to": 0}, "datasourceUid": "imp-testdata",
+             "model": {"refId": "A", "scenarioId": "csv_metric_values", "stringInput": "1,2,3"}},
+            {"refId": "B", "datasourceUid": "__expr__", "model": {"type": "reduce", "expression": "A", "reducer": "last", "refId": "B"}},
+            {"refId": "C", "datasourceUid": "__expr__", "model": {"type": "threshold", "expression": "B", "refId": "C",
+             "conditions": [{"evaluator": {"type": "gt", "params": [100]}}]}}]});
+    let (s, b) = admin.post("/api/v1/provisioning/alert-rules", rule).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = admin
+        .put(
+            "/api/v1/provisioning/folder/imp-a/rule-groups/imported%20group",
+            json!({"interval": 30, "rules": [b]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+/// The rule and its group as the API shows them, without what each server stamps itself.
+async fn rule_of(client: &Client) -> Value {
+    let (s, mut rule) = client
+        .get("/api/v1/provisioning/alert-rules/imp-rule")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{rule}");
+    for key in ["updated", "version", "provenance"] {
+        rule.as_object_mut().unwrap().remove(key);
+    }
+    let (s, group) = client
+        .get("/api/v1/provisioning/folder/imp-a/rule-groups/imported%20group")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{group}");
+    json!({"rule": rule, "interval": group["interval"]})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -136,6 +171,11 @@ async fn import_reproduces_a_server_and_a_second_run_changes_nothing() {
     assert_eq!(tally(&stdout, "folders"), [2, 0, 0, 0]);
     assert_eq!(tally(&stdout, "dashboards"), [30, 0, 0, 0]);
     assert_eq!(tally(&stdout, "datasources"), [2, 0, 0, 0]);
+    assert_eq!(tally(&stdout, "alert rules"), [1, 0, 0, 0]);
+    assert_eq!(
+        rule_of(&source.admin()).await,
+        rule_of(&target.admin()).await
+    );
     assert!(
         stdout.contains("\"Prometheus\" (imp-prom): fill in its secrets")
             && stdout.contains("basicAuthPassword"),
@@ -161,6 +201,7 @@ async fn import_reproduces_a_server_and_a_second_run_changes_nothing() {
     assert_eq!(tally(&stdout, "folders"), [0, 0, 2, 0]);
     assert_eq!(tally(&stdout, "dashboards"), [0, 0, 30, 0]);
     assert_eq!(tally(&stdout, "datasources"), [0, 0, 2, 0]);
+    assert_eq!(tally(&stdout, "alert rules"), [0, 0, 1, 0]);
     assert!(stdout.contains("nothing changed"), "{stdout}");
     let (_, versions) = target
         .admin()

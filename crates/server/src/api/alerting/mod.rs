@@ -18,6 +18,7 @@ mod silences;
 mod state;
 
 pub use contact_points::SECURE_PLACEHOLDER;
+pub use rules::{import_rule, Imported};
 pub use policies::default_policy_tree;
 
 use axum::http::HeaderMap;
