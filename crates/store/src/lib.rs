@@ -35,8 +35,8 @@ pub use alerting::{
     NotificationStatus, Silence, SilenceInput, ALERTING_LEASE, MAX_ALERTING_NAME_LEN,
 };
 pub use backup::{
-    latest_schema, BackupChunks, BackupCounts, BackupError, BackupHeader, BackupResult, Progress, BACKUP_FORMAT,
-    BACKUP_FORMAT_VERSION, BACKUP_TABLES,
+    latest_schema, BackupChunks, BackupCounts, BackupError, BackupHeader, BackupResult, Progress,
+    BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_TABLES,
 };
 pub use changes::{Change, CHANGE_CHANNEL};
 pub use cluster::{Lease, Member};

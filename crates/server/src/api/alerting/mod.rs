@@ -18,8 +18,8 @@ mod silences;
 mod state;
 
 pub use contact_points::SECURE_PLACEHOLDER;
-pub use rules::{import_rule, Imported};
 pub use policies::default_policy_tree;
+pub use rules::{import_rule, Imported};
 
 use axum::http::HeaderMap;
 use axum::Router;
