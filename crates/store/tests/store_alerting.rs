@@ -1321,3 +1321,77 @@ async fn concurrent_group_writes_on_sqlite() {
 async fn concurrent_group_writes_on_postgres() {
     concurrent_group_writes(true).await;
 }
+
+/// A holder dies after claiming notifications: the next lease term's holder claims them at once
+/// (not after the claim's hold), entries waiting out a failure's retry delay keep waiting, and
+/// within one term a claim still holds.
+async fn claims_of_an_older_term(postgres: bool) {
+    let (store, scratch) = fresh(postgres).await;
+    let old = store
+        .acquire_lease(ALERTING_LEASE, "a", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    for key in ["sent", "claimed", "backoff", "fresh"] {
+        assert!(store.record_notification(&old, &note(key)).await.unwrap());
+    }
+    let claimed = store
+        .claim_due_notifications(&old, 3, 600_000)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let id = |key: &str| claimed.iter().find(|e| e.key == key).unwrap().id;
+    assert!(store.mark_notification_delivered(id("sent")).await.unwrap());
+    assert!(store
+        .mark_notification_failed(id("backoff"), Some(3_600_000), "refused")
+        .await
+        .unwrap());
+    // Within the term the claim holds: only the never-claimed entry is due.
+    let same_term = store
+        .claim_due_notifications(&old, 10, 600_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        same_term.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        ["fresh"]
+    );
+    // The holder dies (its lease ends); another takes the lease: what the dead one claimed and
+    // did not finish is due at once, with its attempts counted.
+    assert!(store.release_lease(&old).await.unwrap());
+    let new = store
+        .acquire_lease(ALERTING_LEASE, "b", 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(new.fencing_token > old.fencing_token);
+    let mut taken: Vec<(String, i64)> = store
+        .claim_due_notifications(&new, 10, 600_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.key, e.attempts))
+        .collect();
+    taken.sort();
+    assert_eq!(
+        taken,
+        [("claimed".to_string(), 2), ("fresh".to_string(), 2)]
+    );
+    // Now held in the new term: not returned again.
+    assert!(store
+        .claim_due_notifications(&new, 10, 600_000)
+        .await
+        .unwrap()
+        .is_empty());
+    store.close().await;
+    scratch.remove().await;
+}
+
+#[tokio::test]
+async fn claims_of_an_older_term_on_sqlite() {
+    claims_of_an_older_term(false).await;
+}
+
+#[tokio::test]
+async fn claims_of_an_older_term_on_postgres() {
+    claims_of_an_older_term(true).await;
+}

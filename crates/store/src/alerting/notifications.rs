@@ -191,8 +191,10 @@ impl Store {
 
     /// Claims up to `limit` pending entries that are due (all orgs, oldest due first) for
     /// sending, fenced by the alerting `lease`: each one's attempts go up by one and it is not
-    /// due again for `hold_ms`, so an entry whose sender died is retried after that, while a
-    /// second claim meanwhile does not return it again.
+    /// due again for `hold_ms`, so a second claim meanwhile does not return it again. An entry
+    /// claimed in an older lease term and still pending (its sender lost the lease, most likely
+    /// by dying mid-send) is due at once for the new term's holder; within one term, an entry
+    /// whose sender vanished is retried after `hold_ms`.
     pub async fn claim_due_notifications(
         &self,
         lease: &Lease,
@@ -209,17 +211,23 @@ impl Store {
             self.fence_alerting(&mut tx, lease).await?;
             // The outer conditions repeat the inner ones: on PostgreSQL a row a concurrent claim
             // took is re-checked after that claim commits and skipped.
+            // Due: its time has come, or an older lease term claimed it and did not finish (that
+            // holder lost the lease, most likely dying mid-send): taken over at once.
             let sql = self.with_now(&format!(
                 "UPDATE notification_log SET attempts = attempts + 1, \
-                 next_attempt_at = {{now}} + $1 \
-                 WHERE status = 'pending' AND next_attempt_at <= {{now}} AND id IN \
+                 next_attempt_at = {{now}} + $1, claimed_token = $3 \
+                 WHERE status = 'pending' \
+                 AND (next_attempt_at <= {{now}} OR (claimed_token > 0 AND claimed_token < $3)) \
+                 AND id IN \
                  (SELECT id FROM notification_log WHERE status = 'pending' \
-                  AND next_attempt_at <= {{now}} ORDER BY next_attempt_at, id LIMIT $2) \
+                  AND (next_attempt_at <= {{now}} OR (claimed_token > 0 AND claimed_token < $3)) \
+                  ORDER BY next_attempt_at, id LIMIT $2) \
                  RETURNING {COLUMNS}"
             ));
             let rows: Vec<EntryRow> = sqlx::query_as(&sql)
                 .bind(hold_ms)
                 .bind(limit)
+                .bind(lease.fencing_token)
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -263,8 +271,9 @@ impl Store {
             ));
         }
         let retry_sql = self.with_now(
-            "UPDATE notification_log SET next_attempt_at = {now} + $1, last_error = $2 \
-             WHERE id = $3 AND status = 'pending'",
+            // No longer claimed: a retry waits its delay even across a change of lease holder.
+            "UPDATE notification_log SET next_attempt_at = {now} + $1, last_error = $2, \
+             claimed_token = 0 WHERE id = $3 AND status = 'pending'",
         );
         let (retry_sql, error) = (&retry_sql, &error);
         retry_transaction("mark notification failed", move || async move {
