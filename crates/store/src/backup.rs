@@ -161,32 +161,27 @@ impl ChunkedWriter {
         self.encoder.write_all(&bytes)?;
         if self.encoder.get_ref().len() >= CHUNK {
             let chunk = std::mem::take(self.encoder.get_mut());
-            self.send(chunk).await?;
+            send_chunk(&self.out, chunk).await?;
         }
         Ok(())
-    }
-
-    async fn send(&self, chunk: Vec<u8>) -> BackupResult<()> {
-        self.out.send(chunk).await.map_err(|_| {
-            BackupError::Io(std::io::Error::new(
-                std::io::ErrorKind::BrokenPipe,
-                "the backup's reader went away",
-            ))
-        })
     }
 
     async fn finish(self) -> BackupResult<()> {
         let rest = self.encoder.finish()?;
         if !rest.is_empty() {
-            self.out.send(rest).await.map_err(|_| {
-                BackupError::Io(std::io::Error::new(
-                    std::io::ErrorKind::BrokenPipe,
-                    "the backup's reader went away",
-                ))
-            })?;
+            send_chunk(&self.out, rest).await?;
         }
         Ok(())
     }
+}
+
+async fn send_chunk(out: &tokio::sync::mpsc::Sender<Vec<u8>>, chunk: Vec<u8>) -> BackupResult<()> {
+    out.send(chunk).await.map_err(|_| {
+        BackupError::Io(std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "the backup's reader went away",
+        ))
+    })
 }
 
 #[derive(Serialize, Deserialize)]
